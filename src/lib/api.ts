@@ -1,0 +1,154 @@
+import { apiUrl } from './endpoints';
+import { NetworkError, OuraHttpError, ProtocolError } from './errors';
+import { errorDetail, parseJson, send } from './http';
+import { backoffDelay, isRetryableStatus, parseRetryAfter, timing } from './retry';
+import * as tokens from './tokens';
+import { ClientCredentials } from './oauth';
+
+/** What a data call needs to know about its account. */
+export interface AccountHandle {
+  key: string;
+  credentials(): ClientCredentials & { tokenUrl?: string };
+}
+
+export type Query = Record<string, string | undefined>;
+
+/** Explains a status a retry cannot fix, in the user's words. */
+function httpError(status: number, body: unknown, path: string, scopeHint?: string): OuraHttpError {
+  const { text } = errorDetail(body);
+  const detail = text ? `: ${text}` : '';
+  switch (status) {
+    case 400:
+      return new OuraHttpError(`Oura rejected the request for ${path} (400)${detail}`, status, text);
+    case 401:
+      return new OuraHttpError(
+        `Oura refused access to ${path} (401) with a fresh token${detail}. ${scopeHint ?? 'The scope this data needs was probably not granted'}: tick it in the Oura account node and click Authorize again.`,
+        status, text, 'missing scope?');
+    case 403:
+      return new OuraHttpError(
+        `Oura refused access to ${path} (403: missing scope or lapsed Oura membership)${detail}. ${scopeHint ? `${scopeHint}. ` : ''}Check the scopes granted to the Oura account node (re-authorize to grant more) and the Oura membership.`,
+        status, text, 'missing scope or membership');
+    case 404:
+      return new OuraHttpError(`Oura has no ${path} (404)${detail}`, status, text, 'not found');
+    case 422:
+      return new OuraHttpError(`Oura could not process the request for ${path} (422)${detail}`, status, text, 'invalid request');
+    case 429:
+      return new OuraHttpError(`Oura's rate limit was hit for ${path} (429) and retries ran out${detail}`, status, text, 'rate limited');
+    default:
+      return new OuraHttpError(`Oura answered ${status} for ${path}${detail}`, status, text);
+  }
+}
+
+export interface GetOptions {
+  /** Says which scope the path needs, for 401/403 messages. */
+  scopeHint?: string;
+  /** Called before each retry wait, e.g. to show "retrying" in the node status. */
+  onRetry?: (reason: string, delayMs: number) => void;
+}
+
+/**
+ * GET one API path as JSON with the account's token: refreshes once on a 401 for the current token
+ * (a 401 for a token already replaced just retries), waits out 429s and retries 5xx and network
+ * errors with bounded backoff.
+ */
+export async function getJson(account: AccountHandle, path: string, query: Query, opts: GetOptions = {}): Promise<unknown> {
+  const url = buildUrl(path, query);
+  let retried401 = false;
+  let transient = 0;
+  for (;;) {
+    const token = await tokens.accessToken(account.key, account.credentials());
+    let res;
+    try {
+      res = await send({ method: 'GET', url, headers: { Authorization: `Bearer ${token}` } });
+    } catch (err) {
+      if (err instanceof NetworkError && transient < timing.maxRetries) {
+        const delay = backoffDelay(transient++);
+        opts.onRetry?.(err.status, delay);
+        await timing.sleep(delay);
+        continue;
+      }
+      throw err;
+    }
+    if (res.status === 200) {
+      const body = parseJson(res.body);
+      if (body === undefined) {
+        if (transient < timing.maxRetries) {
+          const delay = backoffDelay(transient++);
+          opts.onRetry?.('bad answer', delay);
+          await timing.sleep(delay);
+          continue;
+        }
+        throw new ProtocolError(`Oura answered ${path} with something that is not JSON`);
+      }
+      return body;
+    }
+    if (res.status === 401 && !retried401) {
+      retried401 = true;
+      const cur = tokens.current(account.key);
+      if (cur && cur.accessToken === token) {
+        await tokens.refresh(account.key, account.credentials(), token);
+      }
+      continue;
+    }
+    if (res.status === 429 && transient < timing.maxRetries) {
+      const wait = parseRetryAfter(res.headers['retry-after']) ?? backoffDelay(transient);
+      if (wait <= timing.maxRetryAfterMs) {
+        transient++;
+        opts.onRetry?.('rate limited', wait);
+        await timing.sleep(wait);
+        continue;
+      }
+    }
+    if (res.status !== 429 && isRetryableStatus(res.status) && transient < timing.maxRetries) {
+      const delay = backoffDelay(transient++);
+      opts.onRetry?.(`HTTP ${res.status}`, delay);
+      await timing.sleep(delay);
+      continue;
+    }
+    throw httpError(res.status, parseJson(res.body), path, opts.scopeHint);
+  }
+}
+
+export function buildUrl(path: string, query: Query): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    // encodeURIComponent sends '+' in a time-zone offset as %2B, which Oura needs.
+    if (v !== undefined && v !== '') parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  }
+  return `${apiUrl()}${path}${parts.length ? `?${parts.join('&')}` : ''}`;
+}
+
+export const MAX_PAGES = 2000;
+
+/**
+ * Follows `next_token` until it is null, handing each page's documents to `onPage`. Guards against a
+ * repeated token (a cycle) and caps the number of pages.
+ */
+export async function forEachPage(
+  account: AccountHandle,
+  path: string,
+  query: Query,
+  onPage: (docs: unknown[], page: number) => void | Promise<void>,
+  opts: GetOptions & { maxPages?: number } = {},
+): Promise<number> {
+  const seen = new Set<string>();
+  const maxPages = opts.maxPages ?? MAX_PAGES;
+  let next: string | undefined;
+  let page = 0;
+  for (;;) {
+    const body = await getJson(account, path, next ? { ...query, next_token: next } : query, opts);
+    if (!body || typeof body !== 'object' || !Array.isArray((body as { data?: unknown }).data)) {
+      throw new ProtocolError(`Oura answered ${path} without a data array`);
+    }
+    const env = body as { data: unknown[]; next_token?: string | null };
+    await onPage(env.data, page++);
+    const token = env.next_token;
+    if (!token) return page;
+    if (seen.has(token)) throw new ProtocolError(`Oura sent the same next_token twice for ${path}: stopped to avoid a loop`);
+    if (page >= maxPages) {
+      throw new ProtocolError(`${path} has more than ${maxPages} pages: ask for a shorter range`);
+    }
+    seen.add(token);
+    next = token;
+  }
+}

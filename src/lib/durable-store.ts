@@ -1,0 +1,171 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * An encrypted, owner-only copy of each account's newest tokens in the Node-RED user directory.
+ * Node-RED writes credentials changed at runtime only at the next deploy, and "Restart Flows" reloads
+ * them from disk, so a refreshed (single-use, rotating) refresh token lives here first.
+ */
+export interface KeySource {
+  /** Candidate secrets, preferred first: settings.credentialSecret, then Node-RED's generated one. */
+  secrets(): string[];
+}
+
+interface Envelope {
+  v: 1;
+  kid: string;
+  iv: string;
+  tag: string;
+  data: string;
+}
+
+const DIR_NAME = '.oura-tokens';
+const KEY_FILE = 'key';
+const FILE_RE = /^acct-([A-Za-z0-9._-]+)\.json$/;
+
+export type ReadResult<T> = { ok: true; value: T } | { ok: false; reason: 'missing' | 'undecryptable' };
+
+export class DurableStore<T> {
+  readonly dir: string;
+  private readonly keySource: KeySource;
+
+  constructor(userDir: string, keySource: KeySource) {
+    this.dir = path.join(userDir, DIR_NAME);
+    this.keySource = keySource;
+  }
+
+  private fileFor(id: string): string {
+    return path.join(this.dir, `acct-${encodeId(id)}.json`);
+  }
+
+  private ensureDir(): void {
+    fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Our own random key, made on first need: used when Node-RED has no secret to offer. */
+  private ownKey(create: boolean): string | undefined {
+    const file = path.join(this.dir, KEY_FILE);
+    try {
+      return fs.readFileSync(file, 'utf8').trim();
+    } catch {
+      if (!create) return undefined;
+      this.ensureDir();
+      const key = crypto.randomBytes(32).toString('base64');
+      writeAtomic(file, key);
+      return key;
+    }
+  }
+
+  private keys(createOwn: boolean): { kid: string; key: Buffer }[] {
+    const secrets = this.keySource.secrets().filter((s) => typeof s === 'string' && s.length > 0);
+    const own = this.ownKey(createOwn && secrets.length === 0);
+    if (own) secrets.push(own);
+    return secrets.map((s) => {
+      const key = crypto.createHash('sha256').update(`node-red-oura tokens\0${s}`).digest();
+      return { kid: crypto.createHash('sha256').update(key).digest('hex').slice(0, 12), key };
+    });
+  }
+
+  read(id: string): ReadResult<T> {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.fileFor(id), 'utf8');
+    } catch {
+      return { ok: false, reason: 'missing' };
+    }
+    try {
+      const env = JSON.parse(text) as Envelope;
+      const keys = this.keys(false);
+      const candidates = [...keys.filter((k) => k.kid === env.kid), ...keys.filter((k) => k.kid !== env.kid)];
+      for (const { key } of candidates) {
+        try {
+          const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(env.iv, 'base64'));
+          decipher.setAuthTag(Buffer.from(env.tag, 'base64'));
+          const plain = Buffer.concat([decipher.update(Buffer.from(env.data, 'base64')), decipher.final()]);
+          return { ok: true, value: JSON.parse(plain.toString('utf8')) as T };
+        } catch {
+          // try the next key
+        }
+      }
+    } catch {
+      // not our format
+    }
+    return { ok: false, reason: 'undecryptable' };
+  }
+
+  /** Encrypts and writes atomically (temp file, fsync, rename), readable by the owner only. */
+  write(id: string, value: T): void {
+    this.ensureDir();
+    const [{ kid, key }] = this.keys(true);
+    const iv = crypto.randomBytes(12);
+    const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+    const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    const env: Envelope = { v: 1, kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+    writeAtomic(this.fileFor(id), JSON.stringify(env));
+  }
+
+  remove(id: string): void {
+    try {
+      fs.unlinkSync(this.fileFor(id));
+    } catch {
+      // already gone
+    }
+  }
+
+  /** The account ids that have a copy. */
+  list(): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const ids: string[] = [];
+    for (const n of names) {
+      const m = FILE_RE.exec(n);
+      if (m) ids.push(decodeId(m[1]));
+    }
+    return ids;
+  }
+}
+
+/** Node ids are hex, but a subflow alias or an imported id could hold anything: keep file names safe. */
+function encodeId(id: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(id) ? id : `~${Buffer.from(id, 'utf8').toString('base64url')}`;
+}
+
+function decodeId(enc: string): string {
+  return enc.startsWith('~') ? Buffer.from(enc.slice(1), 'base64url').toString('utf8') : enc;
+}
+
+function writeAtomic(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    fs.writeSync(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // nothing to clean
+    }
+    throw err;
+  }
+  try {
+    const dirFd = fs.openSync(path.dirname(file), 'r');
+    try {
+      fs.fsyncSync(dirFd);
+    } finally {
+      fs.closeSync(dirFd);
+    }
+  } catch {
+    // directory fsync is best effort (not supported everywhere)
+  }
+}

@@ -1,0 +1,265 @@
+import { DurableStore, KeySource } from './durable-store';
+import { ReauthRequiredError, TokenError } from './errors';
+import { ClientCredentials, TokenSet, isRefreshRefused, isRefreshTokenReused, requestToken, revokeToken } from './oauth';
+import { timing } from './retry';
+
+/** What the package keeps per account: in memory, in the durable copy, and in Node-RED's credentials. */
+export interface TokenRecord {
+  accessToken: string;
+  refreshToken: string;
+  expiresAt: number;
+  scopes: string[];
+  /** The token URL that worked for this authorization. */
+  tokenUrl?: string;
+  clientId: string;
+  /** When the user consented: a newer authorization always wins over copies of an older one. */
+  authorizedAt: number;
+  /** When these tokens were obtained (consent or refresh): the newest copy wins. */
+  updatedAt: number;
+  user?: { id?: string; email?: string };
+  /** Set when Oura refused the refresh token: no token request until the user authorizes again. */
+  reauth?: string;
+}
+
+interface AccountState {
+  record?: TokenRecord;
+  refreshing?: Promise<TokenRecord>;
+  /** Authorized in this process but not (yet) seen in a deployed flow. */
+  pending?: boolean;
+}
+
+export interface Logger {
+  warn(msg: string): void;
+  debug?(msg: string): void;
+}
+
+/** Refresh this long before expiry so a request never leaves with a token about to die. */
+export const REFRESH_MARGIN_MS = 60_000;
+
+/**
+ * Lives at module level on purpose: a redeploy or "Restart Flows" makes new node objects, but an
+ * account's tokens and its in-flight refresh must outlive them.
+ */
+const states = new Map<string, AccountState>();
+let durable: DurableStore<TokenRecord> | undefined;
+let logger: Logger = { warn: () => undefined };
+let credentialSink: (key: string, tokens: TokenRecord | undefined) => void = () => undefined;
+
+export function configureStorage(opts: {
+  userDir?: string;
+  keys: KeySource;
+  log: Logger;
+  /** Mirrors the tokens into Node-RED's credentials (written at the next deploy). */
+  sink: (key: string, tokens: TokenRecord | undefined) => void;
+}): void {
+  durable = opts.userDir ? new DurableStore<TokenRecord>(opts.userDir, opts.keys) : undefined;
+  logger = opts.log;
+  credentialSink = opts.sink;
+  if (!durable) logger.warn('Node-RED has no user directory: Oura tokens are kept in memory and in credentials only');
+}
+
+function state(key: string): AccountState {
+  let s = states.get(key);
+  if (!s) {
+    s = {};
+    states.set(key, s);
+  }
+  return s;
+}
+
+function isNewer(a: TokenRecord | undefined, b: TokenRecord | undefined): boolean {
+  if (!a) return false;
+  if (!b) return true;
+  if (a.authorizedAt !== b.authorizedAt) return a.authorizedAt > b.authorizedAt;
+  return a.updatedAt > b.updatedAt;
+}
+
+function persist(key: string, record: TokenRecord | undefined): void {
+  if (durable) {
+    try {
+      if (record) durable.write(key, record);
+      else durable.remove(key);
+    } catch (err) {
+      logger.warn(`Could not write the Oura token copy for account ${key}: ${(err as Error).message}`);
+    }
+  }
+  credentialSink(key, record);
+}
+
+function readDurable(key: string): TokenRecord | undefined {
+  if (!durable) return undefined;
+  const r = durable.read(key);
+  if (r.ok) return r.value;
+  if (r.reason === 'undecryptable') {
+    logger.warn(`Ignoring the Oura token copy for account ${key}: it cannot be decrypted (was credentialSecret changed?)`);
+  }
+  return undefined;
+}
+
+/** Parses the `tokens` credential; anything unreadable counts as absent. */
+export function parseCredentialTokens(value: unknown): TokenRecord | undefined {
+  if (typeof value !== 'string' || !value) return undefined;
+  try {
+    const r = JSON.parse(value) as TokenRecord;
+    return typeof r.accessToken === 'string' && typeof r.refreshToken === 'string' && typeof r.updatedAt === 'number' ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Called when an account node starts: the newest of memory, the durable copy and Node-RED's
+ * credentials wins, and the others are brought up to date.
+ */
+export function reconcile(key: string, fromCredentials: TokenRecord | undefined): TokenRecord | undefined {
+  const s = state(key);
+  s.pending = false;
+  const fromDisk = readDurable(key);
+  let best = s.record;
+  if (isNewer(fromDisk, best)) best = fromDisk;
+  if (isNewer(fromCredentials, best)) best = fromCredentials;
+  s.record = best;
+  if (best) {
+    if (durable && (!fromDisk || isNewer(best, fromDisk))) persist(key, best);
+    else if (!fromCredentials || isNewer(best, fromCredentials)) credentialSink(key, best);
+  }
+  return best;
+}
+
+export function current(key: string): TokenRecord | undefined {
+  return states.get(key)?.record;
+}
+
+/** Stores a fresh authorization (code exchange): durable copy first, then memory and credentials. */
+export function saveAuthorization(key: string, tokens: TokenSet, clientId: string, deployed: boolean): TokenRecord {
+  const now = timing.now();
+  const prev = states.get(key)?.record;
+  const record: TokenRecord = {
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    expiresAt: tokens.expiresAt,
+    scopes: tokens.scopes,
+    tokenUrl: tokens.tokenUrl,
+    clientId,
+    authorizedAt: Math.max(now, (prev?.authorizedAt ?? 0) + 1),
+    updatedAt: now,
+  };
+  persist(key, record);
+  const s = state(key);
+  s.record = record;
+  s.pending = !deployed;
+  return record;
+}
+
+export function setUser(key: string, user: TokenRecord['user']): void {
+  const s = states.get(key);
+  if (!s?.record || !user) return;
+  s.record = { ...s.record, user };
+  persist(key, s.record);
+}
+
+/**
+ * Refreshes the tokens once for every caller. `staleAccessToken` is the token a caller saw fail or
+ * expire: when it is no longer the current one, somebody already refreshed and there is nothing to do.
+ */
+export function refresh(key: string, client: ClientCredentials & { tokenUrl?: string }, staleAccessToken: string): Promise<TokenRecord> {
+  const s = state(key);
+  if (s.refreshing) return s.refreshing;
+  const rec = s.record;
+  if (!rec) return Promise.reject(notAuthorized());
+  if (rec.reauth) return Promise.reject(new ReauthRequiredError(rec.reauth));
+  if (rec.accessToken !== staleAccessToken) return Promise.resolve(rec);
+  const run = (async () => {
+    let tokens: TokenSet;
+    try {
+      tokens = await requestToken({ grant_type: 'refresh_token', refresh_token: rec.refreshToken }, client, client.tokenUrl || rec.tokenUrl);
+    } catch (err) {
+      if (isRefreshRefused(err)) {
+        const reason = refusalMessage(err as TokenError);
+        // A newer authorization may have landed while we waited: do not mark it dead.
+        if (s.record === rec) {
+          s.record = { ...rec, reauth: reason };
+          persist(key, s.record);
+        }
+        throw new ReauthRequiredError(reason);
+      }
+      throw err;
+    }
+    const next: TokenRecord = {
+      ...rec,
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      expiresAt: tokens.expiresAt,
+      scopes: tokens.scopes.length ? tokens.scopes : rec.scopes,
+      tokenUrl: tokens.tokenUrl,
+      updatedAt: Math.max(timing.now(), rec.updatedAt + 1),
+      reauth: undefined,
+    };
+    if (s.record !== rec && isNewer(s.record, next)) return s.record as TokenRecord;
+    // The old refresh token is dead now: write the new one durably before anything uses it.
+    persist(key, next);
+    s.record = next;
+    return next;
+  })();
+  s.refreshing = run;
+  const clear = () => {
+    if (s.refreshing === run) s.refreshing = undefined;
+  };
+  run.then(clear, clear);
+  return run;
+}
+
+function refusalMessage(err: TokenError): string {
+  const base = 'Oura refused to renew the authorization: open the Oura account node and click Authorize again';
+  if (isRefreshTokenReused(err)) {
+    return `${base}. Oura says the refresh token was already used: another Node-RED, a copied flow or a restored backup may be using the same authorization (each Node-RED needs its own).`;
+  }
+  return `${base} (${err.message}).`;
+}
+
+export function notAuthorized(): ReauthRequiredError {
+  return new ReauthRequiredError('This Oura account is not authorized yet: open the Oura account node, click Authorize and accept on Oura\'s page.');
+}
+
+/** A valid access token, refreshing first when it is about to expire. */
+export async function accessToken(key: string, client: ClientCredentials & { tokenUrl?: string }): Promise<string> {
+  const s = state(key);
+  if (s.refreshing) return (await s.refreshing).accessToken;
+  const rec = s.record;
+  if (!rec) throw notAuthorized();
+  if (rec.reauth) throw new ReauthRequiredError(rec.reauth);
+  if (rec.expiresAt - REFRESH_MARGIN_MS <= timing.now()) return (await refresh(key, client, rec.accessToken)).accessToken;
+  return rec.accessToken;
+}
+
+/** Forgets an account's tokens everywhere and revokes them at Oura (best effort). */
+export async function forget(key: string, revoke: boolean): Promise<void> {
+  const s = states.get(key);
+  const rec = s?.record ?? readDurable(key);
+  states.delete(key);
+  persist(key, undefined);
+  if (revoke && rec) {
+    await Promise.all([revokeToken(rec.accessToken), revokeToken(rec.refreshToken)]);
+  }
+}
+
+/**
+ * Removes copies of accounts that are not in the deployed flows, except authorizations made in this
+ * process for a node the user has not deployed yet.
+ */
+export function prune(deployedKeys: Set<string>): void {
+  for (const [key, s] of states) {
+    if (!deployedKeys.has(key) && !s.pending) states.delete(key);
+  }
+  if (!durable) return;
+  for (const key of durable.list()) {
+    if (!deployedKeys.has(key) && !states.get(key)?.pending) {
+      durable.remove(key);
+    }
+  }
+}
+
+/** For tests: forget everything held in memory (as a process restart would). */
+export function resetMemory(): void {
+  states.clear();
+}
