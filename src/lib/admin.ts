@@ -5,6 +5,8 @@ import * as tokens from './tokens';
 import { apiUrl } from './endpoints';
 import { parseJson, send } from './http';
 import type { Handler, RED, Req, Res } from './red';
+import { systemTimeZone } from './dates';
+import { COLLECTIONS } from './collections';
 
 /** What the dialog shows: never a token. */
 export interface AuthStatus {
@@ -196,6 +198,11 @@ export function registerAdminRoutes(RED: RED): void {
     res.set('Cache-Control', 'no-store');
     res.json(statusOf(RED, req.params.id));
   }));
+
+  // What the flow nodes' dialogs show: the runtime's time zone and which scope each collection needs.
+  RED.httpAdmin.get('/oura/info', read, (_req, res) => {
+    res.json({ timezone: systemTimeZone(), collections: COLLECTIONS.map((c) => ({ name: c.name, scopes: c.scopes, range: c.range, single: c.single, latest: !!c.latest })) });
+  });
 
   RED.httpAdmin.post('/oura/auth/disconnect/:id', write, wrap(async (req, res) => {
     await tokens.forget(req.params.id, true);

@@ -42,6 +42,8 @@ function httpError(status: number, body: unknown, path: string, scopeHint?: stri
 export interface GetOptions {
   /** Says which scope the path needs, for 401/403 messages. */
   scopeHint?: string;
+  /** Any of these scopes grants the path: when the account's granted scopes are known and lack them all, a 401 is a missing scope, not an expired token. */
+  scopes?: string[];
   /** Called before each retry wait, e.g. to show "retrying" in the node status. */
   onRetry?: (reason: string, delayMs: number) => void;
 }
@@ -82,7 +84,7 @@ export async function getJson(account: AccountHandle, path: string, query: Query
       }
       return body;
     }
-    if (res.status === 401 && !retried401) {
+    if (res.status === 401 && !retried401 && !scopeKnownMissing(account.key, opts.scopes)) {
       retried401 = true;
       const cur = tokens.current(account.key);
       if (cur && cur.accessToken === token) {
@@ -109,6 +111,11 @@ export async function getJson(account: AccountHandle, path: string, query: Query
   }
 }
 
+function scopeKnownMissing(key: string, scopes?: string[]): boolean {
+  const granted = tokens.current(key)?.scopes ?? [];
+  return !!scopes && granted.length > 0 && !scopes.some((s) => granted.includes(s));
+}
+
 export function buildUrl(path: string, query: Query): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(query)) {
@@ -128,7 +135,7 @@ export async function forEachPage(
   account: AccountHandle,
   path: string,
   query: Query,
-  onPage: (docs: unknown[], page: number) => void | Promise<void>,
+  onPage: (docs: unknown[], page: number, last: boolean) => void | Promise<void>,
   opts: GetOptions & { maxPages?: number } = {},
 ): Promise<number> {
   const seen = new Set<string>();
@@ -141,8 +148,8 @@ export async function forEachPage(
       throw new ProtocolError(`Oura answered ${path} without a data array`);
     }
     const env = body as { data: unknown[]; next_token?: string | null };
-    await onPage(env.data, page++);
     const token = env.next_token;
+    await onPage(env.data, page++, !token);
     if (!token) return page;
     if (seen.has(token)) throw new ProtocolError(`Oura sent the same next_token twice for ${path}: stopped to avoid a loop`);
     if (page >= maxPages) {

@@ -22,7 +22,7 @@ interface Envelope {
 
 const DIR_NAME = '.oura-tokens';
 const KEY_FILE = 'key';
-const FILE_RE = /^acct-([A-Za-z0-9._-]+)\.json$/;
+const FILE_RE = /^acct-(~?[A-Za-z0-9_-]+)\.json$/;
 
 export type ReadResult<T> = { ok: true; value: T } | { ok: false; reason: 'missing' | 'undecryptable' };
 

@@ -47,6 +47,7 @@ export interface RED {
   auth: { needsPermission(p: string): Handler };
   settings: Record<string, any> & { get?(k: string): any };
   events?: { on(event: string, cb: (...args: any[]) => void): void; removeListener?(event: string, cb: (...args: any[]) => void): void };
+  util?: { generateId?(): string; cloneMessage?<T>(msg: T): T };
   log: { warn(m: string): void; info(m: string): void; debug(m: string): void; error(m: string): void };
   _(key: string, subs?: Record<string, unknown>): string;
 }

@@ -1,0 +1,182 @@
+import * as crypto from 'crypto';
+import type { OuraAccountNode, RED as NodeRED, RedNode } from './red';
+import { CollectionInfo, isGranted } from './collections';
+import { dayIn, DayRange, isTimeZone, presetRange, RANGE_PRESETS, RangePreset, systemTimeZone } from './dates';
+import { InputError } from './errors';
+import { buildRequest, DataRequest, fetchAll, fetchOne, fetchPages, resolveCollection } from './query';
+import { asError, status, timeOfDay } from './status';
+import * as tokens from './tokens';
+
+export type OutputMode = 'all' | 'each' | 'page';
+
+export interface DataNodeConfig {
+  id: string;
+  name?: string;
+  account: string;
+  collection?: string;
+  range?: string;
+  startDate?: string;
+  endDate?: string;
+  timezone?: string;
+  fields?: string;
+  latest?: boolean;
+  output?: string;
+  newOnly?: boolean;
+}
+
+/** How a node type narrows the shared machinery: `oura sleep` is `oura data` with three collections. */
+export interface DataNodeFlavour {
+  collections?: readonly string[];
+  defaultCollection: string;
+  allowOverrideCollection: boolean;
+}
+
+const SEEN_KEY = 'oura-seen';
+
+/** Identity of a document for "only new or changed": its id, else its timestamp, else its content. */
+function docKey(doc: unknown): string {
+  const d = doc as { id?: unknown; timestamp?: unknown };
+  if (typeof d?.id === 'string') return `id:${d.id}`;
+  if (typeof d?.timestamp === 'string') return `ts:${d.timestamp}`;
+  return `h:${hash(doc)}`;
+}
+
+function hash(doc: unknown): string {
+  return crypto.createHash('sha1').update(JSON.stringify(doc)).digest('base64').slice(0, 16);
+}
+
+function plural(n: number, what = 'document'): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
+  return function OuraDataNode(this: RedNode, config: DataNodeConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const allowed = flavour.collections;
+    const configured = allowed && !allowed.includes(config.collection ?? '') ? flavour.defaultCollection : config.collection || flavour.defaultCollection;
+    let collection: CollectionInfo | undefined;
+    let setupError: InputError | undefined;
+    try {
+      collection = resolveCollection(configured, 'The node\'s collection');
+    } catch (err) {
+      setupError = err as InputError;
+    }
+    const preset = ((RANGE_PRESETS as readonly string[]).includes(config.range ?? '') ? config.range : 'last_night') as RangePreset;
+    const timeZone = (config.timezone ?? '').trim() || systemTimeZone();
+    const fields = (config.fields ?? '').split(/[\s,]+/).filter(Boolean);
+    const output: OutputMode = config.output === 'each' || config.output === 'page' ? config.output : 'all';
+    const account = RED.nodes.getNode(config.account) as OuraAccountNode | null;
+
+    if (!account) setupError = setupError ?? new InputError('No Oura account is selected: open this node and pick or add an Oura account');
+    else if (!isTimeZone(timeZone)) setupError = setupError ?? new InputError(`Time zone "${timeZone}" is unknown: use an IANA name such as Europe/Berlin, or leave it empty for Node-RED's`);
+    if (setupError) status.failed(node, setupError);
+    else if (!tokens.current(account!.handle.key)) status.notAuthorized(node);
+
+    const defaultRange = (): DayRange => presetRange(preset, dayIn(timeZone, new Date()), { startDate: config.startDate, endDate: config.endDate });
+
+    /** `msg.oura`: what was asked, without the keys that do not apply. */
+    function describe(r: DataRequest): Record<string, unknown> {
+      const all: Record<string, unknown> = {
+        collection: r.collection.name,
+        start_date: r.range?.start,
+        end_date: r.range?.end,
+        start_datetime: r.startDatetime,
+        end_datetime: r.endDatetime,
+        document_id: r.documentId,
+        timezone: r.timeZone,
+      };
+      return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
+    }
+
+    /** Keeps what changed since the last poll; remembers only what this poll returned, so context stays small. */
+    function onlyNew(docs: unknown[]): unknown[] {
+      const ctx = node.context();
+      const before = (ctx.get(SEEN_KEY) ?? {}) as Record<string, string>;
+      const after: Record<string, string> = {};
+      const fresh: unknown[] = [];
+      for (const d of docs) {
+        const k = docKey(d);
+        const h = hash(d);
+        after[k] = h;
+        if (before[k] !== h) fresh.push(d);
+      }
+      ctx.set(SEEN_KEY, after);
+      return fresh;
+    }
+
+    node.on('input', (msg, send, done) => {
+      const run = async () => {
+        if (setupError) throw setupError;
+        const r = buildRequest(msg, {
+          collection: collection!, defaultRange, timeZone, fields, latest: !!config.latest, allowOverrideCollection: flavour.allowOverrideCollection,
+        });
+        if (allowed && !allowed.includes(r.collection.name)) {
+          throw new InputError(`This node reads ${allowed.join(', ')}; use an oura data node for ${r.collection.name}`);
+        }
+        const handle = account!.handle;
+        const opts = { onRetry: (reason: string) => status.retrying(node, reason) };
+        const info = describe(r);
+        status.fetching(node);
+
+        if (r.documentId || r.collection.bare) {
+          msg.payload = await fetchOne(handle, r, opts);
+          msg.oura = { ...info, count: 1 };
+          status.done(node, `${r.collection.name} at ${timeOfDay()}`);
+          send(msg);
+          return;
+        }
+
+        if (output === 'page' && !config.newOnly) {
+          const partsId = RED.util?.generateId?.() ?? crypto.randomBytes(8).toString('hex');
+          let total = 0;
+          const pages = await fetchPages(handle, r, (docs, page, last) => {
+            total += docs.length;
+            const m = RED.util?.cloneMessage ? RED.util.cloneMessage(msg) : { ...msg };
+            m.payload = docs;
+            m.parts = { id: partsId, index: page, type: 'array', ...(last ? { count: page + 1 } : {}) };
+            if (last) m.complete = true;
+            m.oura = { ...info, page, count: docs.length };
+            send(m);
+            status.fetching(node, `page ${page + 1}`);
+          }, opts);
+          status.done(node, `${plural(total)} in ${plural(pages, 'page')} at ${timeOfDay()}`);
+          return;
+        }
+
+        let docs = await fetchAll(handle, r, opts);
+        const total = docs.length;
+        if (config.newOnly) docs = onlyNew(docs);
+        if (config.newOnly && docs.length === 0) {
+          status.done(node, `no new documents at ${timeOfDay()}`);
+          return;
+        }
+        if (output === 'each') {
+          const partsId = RED.util?.generateId?.() ?? crypto.randomBytes(8).toString('hex');
+          docs.forEach((d, i) => {
+            const m = RED.util?.cloneMessage ? RED.util.cloneMessage(msg) : { ...msg };
+            m.payload = d;
+            m.parts = { id: partsId, index: i, count: docs.length, type: 'array', len: 1 };
+            m.oura = { ...info, count: docs.length };
+            send(m);
+          });
+        } else {
+          msg.payload = docs;
+          msg.oura = { ...info, count: docs.length };
+          send(msg);
+        }
+        const fresh = config.newOnly ? ` (${total - docs.length} unchanged)` : '';
+        status.done(node, `${plural(docs.length)}${fresh} at ${timeOfDay()}`);
+      };
+      run().then(() => done(), (err) => {
+        status.failed(node, err);
+        done(asError(err));
+      });
+    });
+
+    node.on('close', () => status.clear(node));
+  };
+}
+
+/** For the editor: does the account's grant cover a collection? (Used by the scope warning.) */
+export { isGranted };
