@@ -1,0 +1,182 @@
+import { strict as assert } from 'assert';
+import { accountConfig, ask, askError, authorize, creds, Env, helper, setUp, tearDown } from '../support';
+import { COLLECTIONS } from '../../src/lib/collections';
+import { addDays, dayIn, systemTimeZone } from '../../src/lib/dates';
+
+const dataNode = require('../../src/oura-data');
+const accountNode = require('../../src/oura-account');
+const catchNode = require('@node-red/nodes/core/common/25-catch.js');
+const completeNode = require('@node-red/nodes/core/common/24-complete.js');
+const joinNode = require('@node-red/nodes/core/sequence/17-split.js');
+
+const today = () => dayIn(systemTimeZone(), new Date());
+
+function flow(props: Record<string, unknown> = {}, extra: unknown[] = []) {
+  return [
+    { id: 'tab', type: 'tab', label: 'test' },
+    accountConfig('acc1'),
+    { id: 'data1', z: 'tab', type: 'oura data', account: 'acc1', collection: 'daily_readiness', range: 'last_7_days', output: 'all', wires: [['out']], ...props },
+    { id: 'out', z: 'tab', type: 'helper' },
+    { id: 'catch', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', z: 'tab', type: 'helper' },
+    { id: 'complete', z: 'tab', type: 'complete', scope: ['data1'], uncaught: false, wires: [['completed']] },
+    { id: 'completed', z: 'tab', type: 'helper' },
+    ...extra,
+  ];
+}
+
+async function start(env: Env, props: Record<string, unknown> = {}, extra: unknown[] = [], scopes?: string[]) {
+  await helper.load([accountNode, dataNode, catchNode, completeNode, joinNode], flow(props, extra), { acc1: creds() });
+  await authorize(env, 'acc1', { scopes });
+  env.sim.resetStats();
+}
+
+/** Collects every output message until the node reports done (a Complete node fires). */
+function collect(msg: Record<string, unknown>, outId = 'out'): Promise<any[]> {
+  const out = helper.getNode(outId);
+  const completed = helper.getNode('completed');
+  const caught = helper.getNode('caught');
+  const got: any[] = [];
+  return new Promise((resolve, reject) => {
+    const onOut = (m: any) => got.push(m);
+    const onDone = () => {
+      cleanup();
+      // Outputs sent before done() may still be in flight on the event loop.
+      setImmediate(() => resolve(got));
+    };
+    const onErr = (m: any) => {
+      cleanup();
+      reject(new Error(m.error?.message));
+    };
+    const cleanup = () => {
+      out.removeListener('input', onOut);
+      completed.removeListener('input', onDone);
+      caught.removeListener('input', onErr);
+    };
+    out.on('input', onOut);
+    completed.once('input', onDone);
+    caught.once('input', onErr);
+    helper.getNode('data1').receive(msg);
+  });
+}
+
+describe('oura data', function () {
+  let env: Env;
+  afterEach(async function () {
+    await tearDown(env);
+  });
+
+  it('reads every collection from the simulator, with the right shape', async function () {
+    env = await setUp();
+    await start(env);
+    const start7 = addDays(today(), -6);
+    for (const c of COLLECTIONS) {
+      const msg = await ask({ collection: c.name.toUpperCase() === c.name ? c.name : c.name.toLowerCase(), start_date: start7, end_date: today() }, 'data1');
+      if (c.bare) {
+        assert.equal(typeof msg.payload, 'object', c.name);
+        assert.ok(!Array.isArray(msg.payload) && msg.payload.id, c.name);
+      } else {
+        assert.ok(Array.isArray(msg.payload), c.name);
+      }
+      if (c.range === 'day') {
+        assert.ok(msg.payload.every((d: { day: string }) => d.day >= start7 && d.day <= today()), `${c.name} trimmed to the days`);
+      }
+      assert.equal(msg.oura.collection, c.name);
+    }
+    assert.ok(env.sim.stats().byPath['/v2/usercollection/vO2_max'] >= 1, 'vo2_max was sent as vO2_max');
+  });
+
+  it('gives exactly the asked days whatever Oura\'s end_date rule (inclusive daily_sleep, exclusive sleep)', async function () {
+    env = await setUp();
+    await start(env);
+    const s = addDays(today(), -3);
+    const e = addDays(today(), -1);
+    for (const c of ['daily_sleep', 'daily_readiness', 'daily_activity', 'sleep', 'workout']) {
+      const msg = await ask({ collection: c, start_date: s, end_date: e }, 'data1');
+      const days = [...new Set(msg.payload.map((d: { day: string }) => d.day))].sort();
+      if (c.startsWith('daily_') || c === 'sleep') assert.deepEqual(days, [s, addDays(s, 1), e], c);
+      else assert.ok(days.every((d) => (d as string) >= s && (d as string) <= e), c);
+    }
+  });
+
+  it('heart rate by local day and by explicit datetimes (+ sent as %2B), across pages', async function () {
+    env = await setUp();
+    await start(env, { collection: 'heartrate', timezone: 'Europe/Berlin' });
+    const day = addDays(today(), -2);
+    const msg = await ask({ start_date: day }, 'data1');
+    assert.ok(msg.payload.length > 1000, `a day of heart rate has over 1,000 samples (${msg.payload.length})`);
+    assert.ok(env.sim.stats().dataRequests >= 2, 'more than one page');
+    const explicit = await ask({ start_datetime: `${day}T06:00:00+01:00`, end_datetime: `${day}T07:00:00+01:00` }, 'data1');
+    assert.ok(explicit.payload.length > 10);
+    assert.ok(explicit.payload.every((d: { timestamp: string }) => Date.parse(d.timestamp) >= Date.parse(`${day}T06:00:00+01:00`) && Date.parse(d.timestamp) <= Date.parse(`${day}T07:00:00+01:00`)));
+    const date = await askError({ collection: 'daily_sleep', start_datetime: `${day}T06:00:00+01:00` }, 'data1');
+    assert.match(date.message, /msg\.start_datetime applies to heartrate/);
+  });
+
+  it('fetches one document by id, and a missing one is a catchable "document not found"', async function () {
+    env = await setUp();
+    await start(env, { collection: 'daily_readiness' });
+    const list = await ask({ start_date: addDays(today(), -1) }, 'data1');
+    const id = list.payload[0].id;
+    const one = await ask({ document_id: id }, 'data1');
+    assert.deepEqual(one.payload, list.payload[0]);
+    const missing = await askError({ document_id: 'no-such-document' }, 'data1');
+    assert.match(missing.message, /document not found/);
+    const noSingle = await askError({ collection: 'heartrate', document_id: 'x' }, 'data1');
+    assert.match(noSingle.message, /heartrate has no single documents/);
+  });
+
+  it('unknown msg.collection: an error naming the valid ones, before any request', async function () {
+    env = await setUp();
+    await start(env);
+    const err = await askError({ collection: 'steps' }, 'data1');
+    assert.match(err.message, /"steps" is not an Oura collection; valid ones: daily_activity/);
+    assert.equal(env.sim.stats().dataRequests, 0);
+  });
+
+  it('one message per document with msg.parts, rebuilt by a join node', async function () {
+    env = await setUp({ pageSize: 2 });
+    const join = { id: 'join', z: 'tab', type: 'join', mode: 'auto', build: 'array', wires: [['joined']] };
+    await start(env, { output: 'each', collection: 'daily_sleep', wires: [['out', 'join']] }, [join, { id: 'joined', z: 'tab', type: 'helper' }]);
+    const joined = new Promise<any>((resolve) => helper.getNode('joined').once('input', resolve));
+    const msgs = await collect({});
+    assert.equal(msgs.length, 7);
+    assert.ok(msgs.every((m, i) => m.parts.index === i && m.parts.count === 7 && !Array.isArray(m.payload)));
+    const rebuilt = await joined;
+    assert.deepEqual(rebuilt.payload, msgs.map((m) => m.payload));
+  });
+
+  it('one message per page for large ranges', async function () {
+    env = await setUp({ pageSize: 5 });
+    await start(env, { output: 'page', collection: 'daily_activity', range: 'last_30_days' });
+    const msgs = await collect({});
+    assert.ok(msgs.length >= 6, `${msgs.length} pages`);
+    const all = msgs.flatMap((m) => m.payload);
+    assert.equal(new Set(all.map((d: { day: string }) => d.day)).size, 30);
+    assert.equal(msgs[msgs.length - 1].parts.count, msgs.length);
+    assert.equal(msgs[msgs.length - 1].complete, true);
+  });
+
+  it('only new or changed documents: a second poll forwards nothing, a changed document is forwarded', async function () {
+    env = await setUp();
+    await start(env, { newOnly: true, collection: 'daily_sleep', range: 'last_7_days' });
+    const first = await collect({});
+    assert.equal(first.length, 1);
+    assert.equal(first[0].payload.length, 7);
+    const second = await collect({});
+    assert.equal(second.length, 0, 'nothing new: no message');
+    const ctx = helper.getNode('data1').context().get('oura-seen');
+    assert.equal(Object.keys(ctx).length, 7, 'context holds only the polled range');
+    const third = await collect({ start_date: addDays(today(), -8), end_date: today() });
+    assert.equal(third[0].payload.length, 2, 'only the two days not seen before');
+  });
+
+  it('a missing scope: the error names the scope to tick, and no refresh is attempted', async function () {
+    env = await setUp();
+    await start(env, { collection: 'heartrate' }, [], ['daily', 'personal']);
+    const err = await askError({ start_date: today() }, 'data1');
+    assert.match(err.message, /heartrate needs the "heartrate" scope/);
+    assert.match(err.message, /Authorize again/);
+    assert.equal(env.sim.stats().tokenRequests, 0);
+  });
+});
