@@ -11,6 +11,8 @@ interface AccountConfig {
   redirectUri?: string;
 }
 
+const pruneListeners = new WeakSet<object>();
+
 export = function register(RED: NodeRED): void {
   tokens.configureStorage({
     userDir: RED.settings.userDir,
@@ -42,17 +44,22 @@ export = function register(RED: NodeRED): void {
 
   registerAdminRoutes(RED);
 
-  RED.events?.on('flows:started', () => {
-    const keys = new Set<string>();
-    RED.nodes.eachNode((n) => {
-      if (n.type === 'oura-account') keys.add(n.id);
+  // Node-RED loads a module once; the test helper loads it per test: keep one listener per emitter.
+  const events = RED.events;
+  if (events && !pruneListeners.has(events)) {
+    pruneListeners.add(events);
+    events.on('flows:started', () => {
+      const keys = new Set<string>();
+      RED.nodes.eachNode((n) => {
+        if (n.type === 'oura-account') keys.add(n.id);
+      });
+      try {
+        tokens.prune(keys);
+      } catch (err) {
+        RED.log.warn(`[oura] could not prune token copies: ${(err as Error).message}`);
+      }
     });
-    try {
-      tokens.prune(keys);
-    } catch (err) {
-      RED.log.warn(`[oura] could not prune token copies: ${(err as Error).message}`);
-    }
-  });
+  }
 
   function OuraAccount(this: OuraAccountNode, config: AccountConfig): void {
     RED.nodes.createNode(this, config);

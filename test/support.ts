@@ -86,9 +86,17 @@ export function sleepFlow(nodeProps: Record<string, unknown> = {}, accountId = '
   ];
 }
 
+/** Node-RED 4 tells flow nodes from config nodes by their position: give every flow node one. */
+export function placed<T>(flow: T[]): T[] {
+  return flow.map((n) => {
+    const node = n as Record<string, unknown>;
+    return node.z && node.x === undefined ? ({ x: 100, y: 100, ...node } as T) : n;
+  });
+}
+
 export function load(flow: unknown[], credentials: Record<string, unknown> = { acc1: creds() }): Promise<void> {
   const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-  return helper.load([accountNode, sleepNode, catchNode], flow, credentials);
+  return helper.load([accountNode, sleepNode, catchNode], placed(flow), credentials);
 }
 
 /** POST /oura/auth/start as the dialog does; returns the authorize URL. */
@@ -115,27 +123,50 @@ export async function authorize(env: Env, id = 'acc1', opts: { scopes?: string[]
   return res;
 }
 
+/**
+ * Routes what reaches the helper nodes to whoever sent the message, by _msgid. One listener per helper
+ * node for its whole life: Node-RED's nodes keep 'input' handlers in their own list, where adding and
+ * removing one-shot listeners per message is not reliable.
+ */
+type Waiter = { onOut?: (m: any) => void; onError?: (m: any) => void; onDone?: (m: any) => void };
+const waiters = new Map<string, Waiter>();
+const wired = new WeakSet<object>();
+
+function wire(id: string, pick: (w: Waiter) => ((m: any) => void) | undefined): void {
+  const node = helper.getNode(id);
+  if (!node || wired.has(node)) return;
+  wired.add(node);
+  node.on('input', (m: any) => {
+    const w = waiters.get(m._msgid);
+    const cb = w && pick(w);
+    if (cb) cb(m);
+  });
+}
+
+/** Sends `msg` into a node; `w` hears what comes out of 'out', 'caught' and 'completed'. */
+export function inject(nodeId: string, msg: Record<string, unknown>, w: Waiter): () => void {
+  wire('out', (x) => x.onOut);
+  wire('caught', (x) => x.onError);
+  wire('completed', (x) => x.onDone);
+  const id = `t${Math.random().toString(16).slice(2)}${Date.now().toString(16)}`;
+  waiters.set(id, w);
+  helper.getNode(nodeId).receive({ ...msg, _msgid: id });
+  return () => waiters.delete(id);
+}
+
 /** Sends a message and resolves with the output message or rejects with what the Catch node got. */
 export function ask(msg: Record<string, unknown> = {}, nodeId = 'sleep1'): Promise<any> {
-  const node = helper.getNode(nodeId);
-  const out = helper.getNode('out');
-  const caught = helper.getNode('caught');
   return new Promise((resolve, reject) => {
-    const onOut = (m: any) => {
-      cleanup();
-      resolve(m);
-    };
-    const onErr = (m: any) => {
-      cleanup();
-      reject(Object.assign(new Error(m.error?.message), { msg: m }));
-    };
-    const cleanup = () => {
-      out.removeListener('input', onOut);
-      caught.removeListener('input', onErr);
-    };
-    out.once('input', onOut);
-    caught.once('input', onErr);
-    node.receive(msg);
+    const forget = inject(nodeId, msg, {
+      onOut: (m) => {
+        forget();
+        resolve(m);
+      },
+      onError: (m) => {
+        forget();
+        reject(Object.assign(new Error(m.error?.message), { msg: m }));
+      },
+    });
   });
 }
 

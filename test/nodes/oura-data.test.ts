@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { accountConfig, ask, askError, authorize, creds, Env, helper, setUp, tearDown } from '../support';
+import { accountConfig, ask, askError, authorize, creds, Env, helper, inject, placed, setUp, tearDown } from '../support';
 import { COLLECTIONS } from '../../src/lib/collections';
 import { addDays, dayIn, systemTimeZone } from '../../src/lib/dates';
 
@@ -26,37 +26,26 @@ function flow(props: Record<string, unknown> = {}, extra: unknown[] = []) {
 }
 
 async function start(env: Env, props: Record<string, unknown> = {}, extra: unknown[] = [], scopes?: string[]) {
-  await helper.load([accountNode, dataNode, catchNode, completeNode, joinNode], flow(props, extra), { acc1: creds() });
+  await helper.load([accountNode, dataNode, catchNode, completeNode, joinNode], placed(flow(props, extra)), { acc1: creds() });
   await authorize(env, 'acc1', { scopes });
   env.sim.resetStats();
 }
 
 /** Collects every output message until the node reports done (a Complete node fires). */
-function collect(msg: Record<string, unknown>, outId = 'out'): Promise<any[]> {
-  const out = helper.getNode(outId);
-  const completed = helper.getNode('completed');
-  const caught = helper.getNode('caught');
+function collect(msg: Record<string, unknown>): Promise<any[]> {
   const got: any[] = [];
   return new Promise((resolve, reject) => {
-    const onOut = (m: any) => got.push(m);
-    const onDone = () => {
-      cleanup();
-      // Outputs sent before done() may still be in flight on the event loop.
-      setImmediate(() => resolve(got));
-    };
-    const onErr = (m: any) => {
-      cleanup();
-      reject(new Error(m.error?.message));
-    };
-    const cleanup = () => {
-      out.removeListener('input', onOut);
-      completed.removeListener('input', onDone);
-      caught.removeListener('input', onErr);
-    };
-    out.on('input', onOut);
-    completed.once('input', onDone);
-    caught.once('input', onErr);
-    helper.getNode('data1').receive(msg);
+    const forget = inject('data1', msg, {
+      onOut: (m) => got.push(m),
+      onDone: () => {
+        forget();
+        resolve(got);
+      },
+      onError: (m) => {
+        forget();
+        reject(new Error(m.error?.message));
+      },
+    });
   });
 }
 

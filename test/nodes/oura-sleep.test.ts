@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  ask, askError, assertNoSecrets, authorize, creds, Env, helper, load, setUp, sleepFlow, tearDown, watchStatus,
+  ask, askError, assertNoSecrets, authorize, creds, Env, helper, load, placed, setUp, sleepFlow, tearDown, watchStatus,
 } from '../support';
 import * as tokens from '../../src/lib/tokens';
 import { addDays, dayIn, systemTimeZone } from '../../src/lib/dates';
@@ -80,7 +80,7 @@ describe('oura sleep: fetching', function () {
     await ask({ start_date: today() });
     const stats = env.sim.stats();
     assert.equal(stats.refreshes, 1);
-    assert.equal(stats.byPath['/v2/usercollection/sleep'], 1, 'no request was made with the old token');
+    assert.equal(stats.unauthorized, 0, 'no request was made with the old token');
   });
 
   it('when Oura refuses the refresh: red status, a catchable error saying Authorize, then no more token requests', async function () {
@@ -238,7 +238,7 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     const deployed = credentialsOnDisk();
     env.sim.expireAccessTokens();
     await ask({ start_date: today() });
-    await helper.setFlows(sleepFlow(), 'full', deployed);
+    await helper.setFlows(placed(sleepFlow()), 'full', deployed);
     env.sim.expireAccessTokens();
     await ask({ start_date: today() });
     assert.equal(env.sim.stats().refreshReuse, 0);
@@ -248,7 +248,7 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     env = await setUp();
     await load([{ id: 'tab', type: 'tab', label: 'empty' }], {});
     await authorize(env, 'acc1');
-    await helper.setFlows(sleepFlow(), 'full', { acc1: creds() });
+    await helper.setFlows(placed(sleepFlow()), 'full', { acc1: creds() });
     assert.ok((await ask({ start_date: today() })).payload.length >= 1);
     assert.equal(env.sim.stats().codeExchanges, 1);
   });
@@ -292,11 +292,11 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     env.sim.resetStats();
     env.sim.expireAccessTokens();
     env.sim.setFaults([{ kind: 'slow', target: 'token', delayMs: 300, count: 1 }]);
-    const first = ask({ start_date: today() }).catch((e) => e);
+    // The first message's node is replaced mid-refresh: its answer goes nowhere, what matters is the next one.
+    void ask({ start_date: today() }).catch(() => undefined);
     await waitFor(() => env.sim.stats().tokenRequests === 1);
-    await helper.setFlows(sleepFlow(), 'full', credentialsOnDisk());
+    await helper.setFlows(placed(sleepFlow()), 'full', credentialsOnDisk());
     const second = await ask({ start_date: today() });
-    await first;
     assert.ok(second.payload.length >= 1);
     assert.equal(env.sim.stats().tokenRequests, 1);
     assert.equal(env.sim.stats().refreshReuse, 0);

@@ -1,0 +1,91 @@
+// The project's Oura simulator (build/sim/cli.js), started as a separate process and driven through its /_sim/ routes.
+import * as fs from 'fs';
+import * as path from 'path';
+import { ManagedProcess } from './proc';
+import { expectStatus, freePort } from './http';
+import { repoRoot } from './env';
+
+export interface SimStats {
+  tokenRequests: number;
+  codeExchanges: number;
+  refreshes: number;
+  refreshReuse: number;
+  dataRequests: number;
+  byPath: Record<string, number>;
+  revocations: number;
+}
+
+export interface SimClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+}
+
+export class Simulator {
+  private constructor(
+    readonly url: string,
+    private readonly proc: ManagedProcess,
+  ) {}
+
+  static async start(logDir: string): Promise<Simulator> {
+    const cli = path.join(repoRoot, 'build/sim/cli.js');
+    if (!fs.existsSync(cli)) {
+      throw new Error(`${cli} is missing: the simulator is built by \`npm run build\` (sim/ -> build/sim/)`);
+    }
+    const port = await freePort();
+    const proc = new ManagedProcess({
+      name: 'oura simulator',
+      command: process.execPath,
+      args: [cli, '--port', String(port), '--host', '127.0.0.1'],
+      logFile: path.join(logDir, 'simulator.log'),
+      env: { ...process.env },
+      cwd: repoRoot,
+    });
+    const match = await proc.waitForLine(/Oura simulator listening on (http:\/\/\S+)/, 20000);
+    return new Simulator(match[1].replace(/\/$/, ''), proc);
+  }
+
+  get authorizeUrl(): string {
+    return `${this.url}/oauth/authorize`;
+  }
+
+  /** The OURA_* variables that point the package at this simulator. */
+  env(): Record<string, string> {
+    return {
+      OURA_AUTHORIZE_URL: `${this.url}/oauth/authorize`,
+      OURA_TOKEN_URL: `${this.url}/oauth/token`,
+      OURA_API_URL: this.url,
+      OURA_REVOKE_URL: `${this.url}/oauth/revoke`,
+    };
+  }
+
+  async addClient(client: SimClient): Promise<void> {
+    await expectStatus(`${this.url}/_sim/clients`, '2xx', { method: 'POST', body: client });
+  }
+
+  async stats(): Promise<SimStats> {
+    const stats = (await expectStatus(`${this.url}/_sim/stats`, 200)).json<SimStats>();
+    // The restart checks compare these counters: a missing one must not compare equal by accident.
+    for (const key of ['tokenRequests', 'codeExchanges', 'refreshes', 'refreshReuse'] as const) {
+      if (typeof stats[key] !== 'number') throw new Error(`GET /_sim/stats has no number ${key}: ${JSON.stringify(stats)}`);
+    }
+    return stats;
+  }
+
+  async resetStats(): Promise<void> {
+    await expectStatus(`${this.url}/_sim/reset-stats`, '2xx', { method: 'POST', body: {} });
+  }
+
+  /** Every access token issued so far answers 401 from now on: the next data request forces a refresh. */
+  async expireAccessTokens(): Promise<void> {
+    await expectStatus(`${this.url}/_sim/expire`, '2xx', { method: 'POST', body: {} });
+  }
+
+  async secrets(): Promise<string[]> {
+    return (await expectStatus(`${this.url}/_sim/secrets`, 200)).json<string[]>();
+  }
+
+  async stop(): Promise<void> {
+    await this.proc.stop('SIGTERM', 5000);
+  }
+}
