@@ -99,10 +99,18 @@ export function plan(r: DataRequest): { query: Query; keep: (doc: unknown) => bo
     case 'datetime':
       if (r.latest && !range && !r.startDatetime && !r.endDatetime) return { query: { ...q, latest: 'true' }, keep: all };
       if (!range) return { query: { ...q, start_datetime: r.startDatetime, end_datetime: r.endDatetime }, keep: all };
-      return {
-        query: { ...q, start_datetime: startOfDay(range.start, r.timeZone), end_datetime: startOfDay(addDays(range.end, 1), r.timeZone) },
-        keep: all,
-      };
+      {
+        // Days are [first midnight, midnight after the last): drop a sample stamped exactly at that midnight.
+        const end = startOfDay(addDays(range.end, 1), r.timeZone);
+        const endMs = Date.parse(end);
+        return {
+          query: { ...q, start_datetime: startOfDay(range.start, r.timeZone), end_datetime: end },
+          keep: (d) => {
+            const t = Date.parse(String((d as { timestamp?: unknown })?.timestamp));
+            return Number.isNaN(t) || t < endMs;
+          },
+        };
+      }
     case 'span':
       return {
         query: { ...q, start_date: addDays(range!.start, -1), end_date: addDays(range!.end, 1) },

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { accountConfig, ask, askError, authorize, creds, Env, helper, inject, placed, setUp, tearDown } from '../support';
 import { COLLECTIONS } from '../../src/lib/collections';
-import { addDays, dayIn, systemTimeZone } from '../../src/lib/dates';
+import { addDays, dayIn, startOfDay, systemTimeZone } from '../../src/lib/dates';
 
 const dataNode = require('../../src/oura-data');
 const accountNode = require('../../src/oura-account');
@@ -93,7 +93,10 @@ describe('oura data', function () {
     await start(env, { collection: 'heartrate', timezone: 'Europe/Berlin' });
     const day = addDays(today(), -2);
     const msg = await ask({ start_date: day }, 'data1');
-    assert.ok(msg.payload.length > 1000, `a day of heart rate has over 1,000 samples (${msg.payload.length})`);
+    assert.equal(msg.payload.length, 1200, 'one local day of samples every 72 s, the next midnight excluded');
+    const times = msg.payload.map((d: { timestamp: string }) => Date.parse(d.timestamp));
+    assert.equal(Math.min(...times), Date.parse(startOfDay(day, 'Europe/Berlin')));
+    assert.ok(Math.max(...times) < Date.parse(startOfDay(addDays(day, 1), 'Europe/Berlin')));
     assert.ok(env.sim.stats().dataRequests >= 2, 'more than one page');
     const explicit = await ask({ start_datetime: `${day}T06:00:00+01:00`, end_datetime: `${day}T07:00:00+01:00` }, 'data1');
     assert.ok(explicit.payload.length > 10);
