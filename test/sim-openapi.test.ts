@@ -73,11 +73,12 @@ describe('simulator: data in Oura\'s shapes', function () {
       do {
         const q: string = [range, next ? `next_token=${encodeURIComponent(next)}` : ''].filter(Boolean).join('&');
         const r = await get(sim, access, `/v2/usercollection/${c}${q ? `?${q}` : ''}`);
-        assert.equal(r.status, 200, JSON.stringify(r.body));
-        assert.ok(validate(r.body), `${c} page ${pages}: ${ajv.errorsText(validate.errors)}`);
+        const body: any = r.body;
+        assert.equal(r.status, 200, JSON.stringify(body));
+        assert.ok(validate(body), `${c} page ${pages}: ${ajv.errorsText(validate.errors)}`);
         if (c === 'personal_info') return;
-        first = first ?? r.body.data[0];
-        next = r.body.next_token;
+        first = first ?? body.data[0];
+        next = body.next_token;
         pages++;
       } while (next && pages < 40);
       assert.ok(first, `${c} has data in 70 days`);
@@ -221,7 +222,7 @@ describe('simulator: OAuth as strict as Oura', function () {
     const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
     const old = await fetch(`${sim.url}/oauth/token`, { method: 'POST', body: form });
     assert.equal(old.status, 400);
-    assert.equal((await old.json()).error, 'invalid_request');
+    assert.equal(((await old.json()) as { error?: string }).error, 'invalid_request');
     assert.equal((await fetch(sim.tokenUrl, { method: 'POST', body: form })).status, 200);
   });
 });
