@@ -75,7 +75,8 @@ describe('simulator: data in Oura\'s shapes', function () {
         const r = await get(sim, access, `/v2/usercollection/${c}${q ? `?${q}` : ''}`);
         const body: any = r.body;
         assert.equal(r.status, 200, JSON.stringify(body));
-        assert.ok(validate(body), `${c} page ${pages}: ${ajv.errorsText(validate.errors)}`);
+        const valid: boolean = validate(body);
+        assert.ok(valid, `${c} page ${pages}: ${ajv.errorsText(validate.errors)}`);
         if (c === 'personal_info') return;
         first = first ?? body.data[0];
         next = body.next_token;
