@@ -47,7 +47,7 @@ function main() {
         OURA_REVOKE_URL: sim.revokeUrl,
       },
     });
-    console.log(`\nOpen http://${HOST}:${PORT}/ , double-click "My Oura (demo)", click Authorize, Accept, Done, then click an inject button.\n`);
+    console.log(`\nOpen http://${HOST}:${PORT}/ , double-click an oura node, click the pencil next to Account, click Authorize,\nAccept on the simulator's page, click Update and Done, then click an inject button. Ctrl-C stops the demo.\n`);
     let stopping = false;
     const stop = () => {
       if (stopping) return;
@@ -111,7 +111,7 @@ function demoFlow() {
   return [
     { id: z, type: 'tab', label: 'Oura demo', info: 'Offline demo against the Oura simulator.' },
     { id: 'de00000000000001', type: 'oura-account', name: 'My Oura (demo)', scopes: '', tokenUrl: '', redirectUri: '' },
-    { id: 'de00000000000010', type: 'comment', z, name: '1. Double-click "My Oura (demo)" below (or open it from an oura node), click Authorize, Accept, Done.  2. Click an inject button.', info: '', x: 460, y: 40, wires: [] },
+    { id: 'de00000000000010', type: 'comment', z, name: '1. Double-click an oura node, click the pencil next to Account, Authorize, Accept, Update, Done.  2. Click an inject button.', info: '', x: 460, y: 40, wires: [] },
     { id: 'de00000000000011', type: 'inject', z, name: "Last week's sleep", props: [], repeat: '', crontab: '', once: false, onceDelay: 0.1, topic: '', x: 160, y: 100, wires: [['de00000000000012']] },
     { id: 'de00000000000012', type: 'oura sleep', z, name: '', account: 'de00000000000001', collection: 'sleep', range: 'last_7_days', startDate: '', endDate: '', timezone: '', x: 370, y: 100, wires: [['de00000000000013']] },
     { id: 'de00000000000013', type: 'debug', z, name: 'Sleep periods', active: true, tosidebar: true, console: false, tostatus: true, complete: 'payload', targetType: 'msg', statusVal: 'oura.count', statusType: 'msg', x: 580, y: 100, wires: [] },

@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import type { OuraAccountNode, RED as NodeRED, RedNode } from './red';
 import { CollectionInfo, isGranted } from './collections';
 import { dayIn, DayRange, isTimeZone, presetRange, RANGE_PRESETS, RangePreset, systemTimeZone } from './dates';
-import { InputError } from './errors';
+import { InputError, ReauthRequiredError } from './errors';
 import { buildRequest, DataRequest, fetchAll, fetchOne, fetchPages, resolveCollection } from './query';
 import { asError, status, timeOfDay } from './status';
 import * as tokens from './tokens';
@@ -72,6 +72,13 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
     else if (!isTimeZone(timeZone)) setupError = setupError ?? new InputError(`Time zone "${timeZone}" is unknown: use an IANA name such as Europe/Berlin, or leave it empty for Node-RED's`);
     if (setupError) status.failed(node, setupError);
     else if (!tokens.current(account!.handle.key)) status.notAuthorized(node);
+    const stopWatching = !setupError
+      ? tokens.onChange(account!.handle.key, (rec) => {
+        if (!rec) status.notAuthorized(node);
+        else if (rec.reauth) status.failed(node, new ReauthRequiredError(rec.reauth));
+        else if (rec.updatedAt === rec.authorizedAt) status.clear(node);
+      })
+      : () => undefined;
 
     const defaultRange = (): DayRange => presetRange(preset, dayIn(timeZone, new Date()), { startDate: config.startDate, endDate: config.endDate });
 
@@ -174,7 +181,10 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
       });
     });
 
-    node.on('close', () => status.clear(node));
+    node.on('close', () => {
+      stopWatching();
+      status.clear(node);
+    });
   };
 }
 

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'events';
 import { DurableStore, KeySource } from './durable-store';
 import { ReauthRequiredError, TokenError } from './errors';
 import { ClientCredentials, TokenSet, isRefreshRefused, isRefreshTokenReused, requestToken, revokeToken } from './oauth';
@@ -74,6 +75,15 @@ function isNewer(a: TokenRecord | undefined, b: TokenRecord | undefined): boolea
   return a.updatedAt > b.updatedAt;
 }
 
+/** Tells flow nodes when an account is authorized, refused or forgotten, so their status follows. */
+const changes = new EventEmitter();
+changes.setMaxListeners(0);
+
+export function onChange(key: string, listener: (record: TokenRecord | undefined) => void): () => void {
+  changes.on(key, listener);
+  return () => changes.removeListener(key, listener);
+}
+
 function persist(key: string, record: TokenRecord | undefined): void {
   if (durable) {
     try {
@@ -84,6 +94,7 @@ function persist(key: string, record: TokenRecord | undefined): void {
     }
   }
   credentialSink(key, record);
+  changes.emit(key, record);
 }
 
 function readDurable(key: string): TokenRecord | undefined {
@@ -142,8 +153,9 @@ export function saveAuthorization(key: string, tokens: TokenSet, clientId: strin
     tokenUrl: tokens.tokenUrl,
     clientId,
     authorizedAt: Math.max(now, (prev?.authorizedAt ?? 0) + 1),
-    updatedAt: now,
+    updatedAt: 0,
   };
+  record.updatedAt = record.authorizedAt;
   persist(key, record);
   const s = state(key);
   s.record = record;
