@@ -60,8 +60,3 @@ export function findCollection(name: string): CollectionInfo | undefined {
 export function scopeHint(c: CollectionInfo): string {
   return `${c.name} needs the ${c.scopes.map((s) => `"${s}"`).join(' or ')} scope`;
 }
-
-/** Does a granted scope list cover the collection? An empty list means "unknown" and counts as yes. */
-export function isGranted(c: CollectionInfo, granted: string[]): boolean {
-  return granted.length === 0 || c.scopes.some((s) => granted.includes(s));
-}

@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import type { OuraAccountNode, RED as NodeRED, RedNode } from './red';
-import { CollectionInfo, isGranted } from './collections';
+import { CollectionInfo } from './collections';
 import { dayIn, DayRange, isTimeZone, presetRange, RANGE_PRESETS, RangePreset, systemTimeZone } from './dates';
 import { InputError, ReauthRequiredError } from './errors';
 import { buildRequest, DataRequest, fetchAll, fetchOne, fetchPages, resolveCollection } from './query';
@@ -187,6 +187,3 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
     });
   };
 }
-
-/** For the editor: does the account's grant cover a collection? (Used by the scope warning.) */
-export { isGranted };
