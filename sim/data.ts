@@ -58,7 +58,8 @@ interface Night {
 /** The main sleep ending on `day`: everything else about the day derives from it. */
 export function night(day: string): Night {
   const r = rng(`night:${day}`);
-  const start = localMidnight(day) - Math.round(between(r, 1.5, 3.5) * 3600_000); // 20:30..22:30 UTC = 21:30..23:30 local
+  // Bedtime between 22:30 and 00:30 local, so some nights start on the day they are filed under.
+  const start = localMidnight(day) + Math.round(between(r, -1.5, 0.5) * 3600_000);
   const inBed = Math.round(between(r, 6.2, 9.2) * 3600) * 1000;
   const end = start + inBed;
   const awake = Math.round(between(r, 0.05, 0.15) * inBed / 1000);
@@ -309,7 +310,7 @@ function restModePeriod(day: string): Doc[] {
 
 export type DayGenerator = (day: string) => Doc[];
 
-/** Day-keyed collections: the documents filed under a day. */
+/** Day-keyed collections: the documents filed under a day (enhanced_tag and rest_mode_period: under their start_day). */
 export const BY_DAY: Record<string, DayGenerator> = {
   daily_activity: dailyActivity,
   daily_cardiovascular_age: dailyCardiovascularAge,
@@ -328,39 +329,80 @@ export const BY_DAY: Record<string, DayGenerator> = {
   workout,
 };
 
-/** Collections filtered by start_day rather than day. */
-export const SPAN = new Set(['enhanced_tag', 'rest_mode_period']);
-
 /** Where Oura's end_date is exclusive (measured for sleep, daily_activity, workout). */
 export const END_EXCLUSIVE = new Set(['sleep', 'sleep_time', 'daily_activity', 'workout', 'session', 'tag', 'enhanced_tag', 'rest_mode_period']);
 
 export const HEARTRATE_STEP_MS = 72_000;
 export const BATTERY_STEP_MS = 300_000;
 
-/** Heart rate samples in [from, to), aligned to the step. */
-export function heartrate(from: number, to: number, now: number): Doc[] {
-  const out: Doc[] = [];
-  const end = Math.min(to, now);
-  for (let t = Math.ceil(from / HEARTRATE_STEP_MS) * HEARTRATE_STEP_MS; t < end; t += HEARTRATE_STEP_MS) {
-    const r = rng(t);
-    const hour = new Date(t + OFFSET_MS).getUTCHours();
-    const asleep = hour < 7 || hour >= 23;
-    out.push({ bpm: asleep ? intBetween(r, 48, 62) : intBetween(r, 62, 105), source: asleep ? 'sleep' : r() < 0.05 ? 'workout' : 'awake', timestamp: utc(t), timestamp_unix: t });
-  }
-  return out;
+/** A time series computed on demand: a 30-day heart rate range is 36,000 rows, of which a page needs 720. */
+export interface Series {
+  length: number;
+  slice(start: number, end: number): Doc[];
 }
 
-export function batteryLevels(from: number, to: number, now: number): Doc[] {
-  const out: Doc[] = [];
-  const end = Math.min(to, now);
-  for (let t = Math.ceil(from / BATTERY_STEP_MS) * BATTERY_STEP_MS; t < end; t += BATTERY_STEP_MS) {
-    // Drains 100 -> 20 over 5 days, then charges.
-    const cycle = (t / 60_000) % (5 * 1440 + 90);
-    const charging = cycle >= 5 * 1440;
-    const level = charging ? Math.min(100, 20 + Math.round(((cycle - 5 * 1440) / 90) * 80)) : Math.max(20, 100 - Math.round((cycle / (5 * 1440)) * 80));
-    out.push({ charging, in_charger: charging, level, timestamp: utc(t), timestamp_unix: t });
+export function arraySeries(docs: Doc[]): Series {
+  return { length: docs.length, slice: (a, b) => docs.slice(a, b) };
+}
+
+/** Rows on a fixed grid of `step` ms, both ends of [from, to] included. */
+export function gridSeries(from: number, to: number, step: number, at: (t: number) => Doc): Series {
+  const first = Math.ceil(from / step);
+  const length = Math.max(0, Math.floor(to / step) - first + 1);
+  return {
+    length,
+    slice(a, b) {
+      const out: Doc[] = [];
+      for (let i = Math.max(0, a); i < Math.min(b, length); i++) out.push(at((first + i) * step));
+      return out;
+    },
+  };
+}
+
+/** The local day an instant falls on. */
+export function localDay(ms: number): string {
+  return new Date(ms + OFFSET_MS).toISOString().slice(0, 10);
+}
+
+const memo = new Map<string, unknown>();
+function cached<T>(key: string, make: () => T): T {
+  if (memo.has(key)) return memo.get(key) as T;
+  if (memo.size > 5000) memo.clear();
+  const v = make();
+  memo.set(key, v);
+  return v;
+}
+
+/** Heart rate at instant t, consistent with that day's sleep and workout. */
+export function heartrateAt(t: number): Doc {
+  const day = localDay(t);
+  const r = rng(`hr:${t}`);
+  const asleep = [day, addDays(day, 1)].map((d) => cached(`night:${d}`, () => night(d))).find((n) => t >= n.start && t <= n.end);
+  const w = cached(`workout:${day}`, () => workout(day))[0];
+  let bpm: number;
+  let source: string;
+  if (asleep) {
+    source = 'sleep';
+    bpm = Math.round(asleep.hr + between(r, -6, 8));
+  } else if (w && t >= Date.parse(String(w.start_datetime)) && t <= Date.parse(String(w.end_datetime))) {
+    source = 'workout';
+    bpm = intBetween(r, 105, 165);
+  } else if (r() < 0.08) {
+    source = 'rest';
+    bpm = intBetween(r, 55, 70);
+  } else {
+    source = 'awake';
+    bpm = intBetween(r, 62, 100);
   }
-  return out;
+  return { bpm, source, timestamp: utc(t), timestamp_unix: t };
+}
+
+export function batteryAt(t: number): Doc {
+  // Drains 100 -> 20 over five days, then charges in 90 minutes.
+  const cycle = (t / 60_000) % (5 * 1440 + 90);
+  const charging = cycle >= 5 * 1440;
+  const level = charging ? Math.min(100, 20 + Math.round(((cycle - 5 * 1440) / 90) * 80)) : Math.max(20, 100 - Math.round((cycle / (5 * 1440)) * 80));
+  return { charging, in_charger: charging, level, timestamp: utc(t), timestamp_unix: t };
 }
 
 export function ringConfiguration(): Doc[] {

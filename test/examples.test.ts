@@ -10,7 +10,7 @@ import { authorize, creds, Env, helper, inject, placed, setUp, tearDown } from '
 const core = (p: string) => require(`@node-red/nodes/core/${p}`);
 const NODES = [
   require('../src/oura-account'), require('../src/oura-sleep'), require('../src/oura-data'),
-  core('common/20-inject.js'), core('common/24-complete.js'), core('common/25-catch.js'), core('function/10-function.js'), core('parsers/70-CSV.js'),
+  core('common/20-inject.js'), core('common/90-comment.js'), core('common/24-complete.js'), core('common/25-catch.js'), core('function/10-function.js'), core('parsers/70-CSV.js'),
 ];
 const ACCOUNT = 'a1b2c3d4e5f60001';
 const dir = path.resolve(__dirname, '../examples');
@@ -31,7 +31,8 @@ function prepare(file: string): any[] {
     if (node.type === 'inject') node.once = false; // the test triggers it
     out.push(node);
   }
-  out.push({ id: 'complete', z: 'tab', type: 'complete', scope: null, uncaught: false, wires: [['completed']] });
+  const ouraNodes = out.filter((n) => /^oura (sleep|data)$/.test(n.type)).map((n) => n.id);
+  out.push({ id: 'complete', z: 'tab', type: 'complete', scope: ouraNodes, uncaught: false, wires: [['completed']] });
   out.push({ id: 'completed', z: 'tab', type: 'helper' });
   out.push({ id: 'catch', z: 'tab', type: 'catch', scope: null, uncaught: false, wires: [['caught']] });
   out.push({ id: 'caught', z: 'tab', type: 'helper' });
