@@ -46,7 +46,8 @@ async function main() {
     const msg = page.locator('.red-ui-debug-msg').first();
     await msg.waitFor({ state: 'visible', timeout: 20000 });
     // Unfold the first sleep period so the picture shows Oura's fields.
-    await msg.locator('.red-ui-debug-msg-object-handle').nth(1).click();
+    await msg.locator('.red-ui-debug-msg-row').nth(0).click();
+    await msg.locator('.red-ui-debug-msg-row').nth(1).click();
     await msg.locator('.red-ui-debug-msg-object-key', { hasText: 'bedtime_start' }).first().waitFor({ state: 'visible', timeout: 5000 });
     await page.screenshot({ path: path.join(OUT, 'flow-output.png') });
     console.log(`wrote ${['consent-page.png', 'account-dialog.png', 'flow-output.png'].map((f) => path.join('docs', f)).join(', ')}`);
