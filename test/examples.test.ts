@@ -67,7 +67,7 @@ describe('example flows', function () {
   it('there is one for every flow node type, and each names the account it needs', function () {
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
     const types = new Set(files.flatMap((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).map((n: any) => n.type)));
-    for (const t of ['oura sleep', 'oura data']) assert.ok(types.has(t), t);
+    for (const t of ['oura sleep', 'oura data', 'oura webhook']) assert.ok(types.has(t), t);
     for (const f of files) {
       const flow = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
       assert.ok(flow.some((n: any) => n.type === 'comment'), `${f} explains itself`);

@@ -40,7 +40,7 @@ export function statusOf(RED: RED, key: string): AuthStatus {
 const MAX_BODY = 64 * 1024;
 
 /** Node-RED's admin app parses JSON itself; the test helper's may not, so read the body when needed. */
-async function jsonBody(req: Req): Promise<Record<string, unknown>> {
+export async function jsonBody(req: Req): Promise<Record<string, unknown>> {
   if (req.body && typeof req.body === 'object') return req.body as Record<string, unknown>;
   const chunks: Buffer[] = [];
   let size = 0;

@@ -1,0 +1,134 @@
+/**
+ * Admin routes behind the `oura webhook` dialog: what the runtime serves, and the application's
+ * subscriptions (list, create, renew, delete). The application's Client Secret stays in the runtime:
+ * the dialog names the Oura account node and the runtime uses its credentials.
+ */
+import { jsonBody } from './admin';
+import { InputError, OuraError, OuraHttpError } from './errors';
+import type { Handler, OuraAccountNode, RED, Req, Res } from './red';
+import { AppCredentials, DATA_TYPES, deleteSubscription, EVENT_TYPES, listSubscriptions, renewSubscription } from './webhook-api';
+import { combinations, maintain, Outcome } from './webhook-manager';
+import { clock } from './webhook-schedule';
+
+/** What a deployed `oura webhook` node tells the admin routes. */
+export interface WebhookHandle {
+  path: string;
+  /** Undefined while the node has no public base URL. */
+  callbackUrl?: string;
+  accountId: string;
+  app(): AppCredentials;
+  verificationToken(): string;
+  /** Looks after the subscriptions again (reschedules renewals) after the dialog changed them. */
+  refresh(): void;
+}
+
+type AdminApp = RED['httpAdmin'] & { delete(path: string, ...h: Handler[]): void };
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v.trim() : '';
+}
+
+function list(v: unknown, allowed: readonly string[], what: string): string[] {
+  const items = Array.isArray(v) ? v.map(String) : str(v).split(/[\s,]+/).filter(Boolean);
+  const bad = items.filter((x) => !allowed.includes(x));
+  if (bad.length) throw new InputError(`Unknown ${what}: ${bad.join(', ')}`);
+  if (!items.length) throw new InputError(`Pick at least one ${what.replace(/s$/, '')}`);
+  return [...new Set(items)];
+}
+
+/** The application credentials of a deployed Oura account node. */
+export function appOf(RED: RED, accountId: string): AppCredentials {
+  if (!accountId) throw new InputError('Pick an Oura account first');
+  const account = RED.nodes.getNode(accountId) as OuraAccountNode | null;
+  if (!account || account.type !== 'oura-account' || !account.handle) {
+    throw new InputError('Deploy the Oura account first: Node-RED knows its Client Secret only after a deploy');
+  }
+  const c = account.handle.credentials();
+  if (!c.clientId || !c.clientSecret) throw new InputError('The Oura account has no Client ID or Client Secret');
+  return { clientId: c.clientId, clientSecret: c.clientSecret };
+}
+
+function webhookOf(RED: RED, nodeId: string): WebhookHandle {
+  const node = nodeId ? (RED.nodes.getNode(nodeId) as { type?: string; webhook?: WebhookHandle } | null) : null;
+  if (!node || node.type !== 'oura webhook' || !node.webhook) {
+    throw new InputError('Deploy this node first: Oura verifies the callback URL by calling it, so the node must already be listening');
+  }
+  return node.webhook;
+}
+
+function fail(res: Res, err: unknown): void {
+  if (err instanceof InputError) res.status(400).json({ error: err.message });
+  else if (err instanceof OuraHttpError) res.status(502).json({ error: err.message, status: err.httpStatus });
+  else res.status(502).json({ error: err instanceof OuraError ? err.message : 'Internal error' });
+}
+
+function wrap(fn: (req: Req, res: Res) => Promise<void>): Handler {
+  return (req, res) => {
+    fn(req, res).catch((err) => fail(res, err));
+  };
+}
+
+export function registerWebhookRoutes(RED: RED): void {
+  const read = RED.auth.needsPermission('oura-account.read');
+  const write = RED.auth.needsPermission('oura-account.write');
+  const admin = RED.httpAdmin as AdminApp;
+
+  admin.get('/oura/webhook/info', read, (req, res) => {
+    const root = RED.settings.httpNodeRoot;
+    let deployed: Record<string, unknown> | null = null;
+    try {
+      const w = webhookOf(RED, str(req.query?.node));
+      deployed = { path: w.path, callbackUrl: w.callbackUrl ?? null, account: w.accountId };
+    } catch {
+      deployed = null;
+    }
+    res.set('Cache-Control', 'no-store');
+    res.json({
+      httpNodeRoot: root === false ? false : typeof root === 'string' ? root : '/',
+      // Only whether it is set: Oura cannot send credentials, so the callback would answer 401.
+      httpNodeAuth: !!RED.settings.httpNodeAuth,
+      eventTypes: EVENT_TYPES,
+      dataTypes: DATA_TYPES,
+      deployed,
+    });
+  });
+
+  admin.get('/oura/webhook/subscriptions', read, wrap(async (req, res) => {
+    const subscriptions = await listSubscriptions(appOf(RED, str(req.query?.account)));
+    res.set('Cache-Control', 'no-store');
+    res.json({ subscriptions });
+  }));
+
+  admin.post('/oura/webhook/subscriptions', write, wrap(async (req, res) => {
+    const b = await jsonBody(req);
+    const w = webhookOf(RED, str(b.node));
+    if (!w.callbackUrl) throw new InputError('Set the node\'s public base URL and deploy: Oura needs the full public address of the callback');
+    const wanted = combinations(list(b.eventTypes, EVENT_TYPES, 'event types'), list(b.dataTypes, DATA_TYPES, 'data types'));
+    const out: Outcome = await maintain({ app: w.app(), callbackUrl: w.callbackUrl, verificationToken: w.verificationToken() }, wanted, clock.now(), false);
+    w.refresh();
+    res.json(out);
+  }));
+
+  admin.post('/oura/webhook/subscriptions/:id/renew', write, wrap(async (req, res) => {
+    const b = await jsonBody(req);
+    const subscription = await renewSubscription(appOf(RED, str(b.account)), req.params.id);
+    for (const h of deployedHooks(RED)) h.refresh();
+    res.json({ subscription });
+  }));
+
+  admin.delete('/oura/webhook/subscriptions/:id', write, wrap(async (req, res) => {
+    await deleteSubscription(appOf(RED, str(req.query?.account)), req.params.id);
+    for (const h of deployedHooks(RED)) h.refresh();
+    res.json({ deleted: req.params.id });
+  }));
+}
+
+function deployedHooks(RED: RED): WebhookHandle[] {
+  const out: WebhookHandle[] = [];
+  RED.nodes.eachNode((n) => {
+    if (n.type !== 'oura webhook') return;
+    const node = RED.nodes.getNode(n.id) as { webhook?: WebhookHandle } | null;
+    if (node?.webhook) out.push(node.webhook);
+  });
+  return out;
+}

@@ -1,0 +1,162 @@
+/**
+ * The callback routes on Node-RED's HTTP node app (RED.httpNode, mounted at httpNodeRoot).
+ *
+ * One dispatcher per app serves every `oura webhook` node by path, so a deploy only changes a table:
+ * nothing is spliced out of Express's router stack. A path whose node is being redeployed answers 503
+ * (Oura retries) until the new node claims it; a path whose node was deleted answers 410, which makes
+ * Oura cancel a subscription that could not be deleted.
+ */
+import type { IncomingMessage, ServerResponse } from 'http';
+
+export interface HttpReq extends IncomingMessage {
+  body?: unknown;
+  rawBody?: unknown;
+  _body?: boolean;
+  path?: string;
+  query?: Record<string, unknown>;
+}
+export type HttpRes = ServerResponse;
+export type Endpoint = (req: HttpReq, res: HttpRes) => void;
+
+interface NodeApp {
+  use(fn: (req: HttpReq, res: HttpRes, next: () => void) => void): unknown;
+}
+
+/** How long a redeployed path waits for its new node before it counts as gone. */
+export const PARK_MS = 30_000;
+const MAX_RETIRED = 1000;
+
+export function normalizePath(path: string | undefined): string {
+  let p = String(path ?? '').trim().replace(/[?#].*$/, '').replace(/\/{2,}/g, '/');
+  if (!p.startsWith('/')) p = `/${p}`;
+  if (p.length > 1) p = p.replace(/\/+$/, '');
+  return p;
+}
+
+/** The address Oura calls: public base URL + httpNodeRoot + the node's path. */
+export function callbackUrl(baseUrl: string | undefined, httpNodeRoot: unknown, path: string): string | undefined {
+  const base = String(baseUrl ?? '').trim().replace(/\/+$/, '');
+  if (!base) return undefined;
+  try {
+    const u = new URL(base);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return undefined;
+  } catch {
+    return undefined;
+  }
+  const root = typeof httpNodeRoot === 'string' ? normalizePath(httpNodeRoot) : '/';
+  return `${base}${root === '/' ? '' : root}${normalizePath(path)}`;
+}
+
+export function replyJson(res: HttpRes, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), 'Cache-Control': 'no-store', ...headers });
+  res.end(text);
+}
+
+export class WebhookRoutes {
+  private readonly live = new Map<string, Endpoint>();
+  private readonly parked = new Map<string, NodeJS.Timeout>();
+  private readonly retired = new Set<string>();
+
+  /** Serves `path` with `endpoint`; false when another node already serves it. */
+  claim(path: string, endpoint: Endpoint): boolean {
+    if (this.live.has(path)) return false;
+    this.live.set(path, endpoint);
+    const t = this.parked.get(path);
+    if (t) clearTimeout(t);
+    this.parked.delete(path);
+    this.retired.delete(path);
+    return true;
+  }
+
+  /** Stops serving `path`: for good when the node was deleted, else until its next instance claims it. */
+  release(path: string, endpoint: Endpoint, removed: boolean): void {
+    if (this.live.get(path) !== endpoint) return;
+    this.live.delete(path);
+    if (removed) {
+      this.retire(path);
+      return;
+    }
+    const t = setTimeout(() => {
+      this.parked.delete(path);
+      if (!this.live.has(path)) this.retire(path);
+    }, PARK_MS);
+    t.unref?.();
+    this.parked.set(path, t);
+  }
+
+  private retire(path: string): void {
+    this.retired.add(path);
+    if (this.retired.size > MAX_RETIRED) this.retired.delete(this.retired.values().next().value as string);
+  }
+
+  readonly dispatch = (req: HttpReq, res: HttpRes, next: () => void): void => {
+    const path = normalizePath(req.path ?? new URL(req.url ?? '/', 'http://x').pathname);
+    const endpoint = this.live.get(path);
+    if (endpoint) return endpoint(req, res);
+    if (this.parked.has(path)) return replyJson(res, 503, { detail: 'This webhook is being redeployed: retry later.' }, { 'Retry-After': '30' });
+    if (this.retired.has(path)) return replyJson(res, 410, { detail: 'This webhook was removed.' });
+    next();
+  };
+}
+
+const byApp = new WeakMap<object, WebhookRoutes>();
+
+/** The routes of one HTTP node app; the dispatcher is installed once per app. */
+export function routesFor(app: NodeApp): WebhookRoutes {
+  let r = byApp.get(app);
+  if (!r) {
+    r = new WebhookRoutes();
+    app.use(r.dispatch);
+    byApp.set(app, r);
+  }
+  return r;
+}
+
+export const MAX_BODY = 64 * 1024;
+
+export class BodyError extends Error {
+  constructor(readonly httpStatus: number, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The bytes Oura signed, when nobody consumed them yet, and the parsed body. A body parser installed
+ * before this route (httpNodeMiddleware, another package) leaves only its result: then `raw` is missing
+ * (or is what that parser kept in req.rawBody) and the caller checks re-serializations instead.
+ */
+export async function readBody(req: HttpReq): Promise<{ raw?: Buffer; parsed?: unknown }> {
+  const kept = req.rawBody;
+  if (req._body === true || req.readableEnded) {
+    const b = req.body;
+    let raw: Buffer | undefined;
+    if (Buffer.isBuffer(kept)) raw = kept;
+    else if (typeof kept === 'string') raw = Buffer.from(kept, 'utf8');
+    else if (Buffer.isBuffer(b)) raw = b;
+    else if (typeof b === 'string') raw = Buffer.from(b, 'utf8');
+    if (raw) return { raw, parsed: parse(raw) };
+    return { parsed: b };
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_BODY) throw new BodyError(413, 'Request body too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += c.length;
+    if (size > MAX_BODY) throw new BodyError(413, 'Request body too large');
+    chunks.push(c);
+  }
+  const raw = Buffer.concat(chunks);
+  return { raw, parsed: parse(raw) };
+}
+
+function parse(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,343 @@
+import type { OuraAccountNode, RED as NodeRED, RedNode } from './lib/red';
+import { findCollection } from './lib/collections';
+import { systemTimeZone } from './lib/dates';
+import { OuraError } from './lib/errors';
+import { fetchOne } from './lib/query';
+import { asError, status, timeOfDay } from './lib/status';
+import * as tokens from './lib/tokens';
+import { registerWebhookRoutes, WebhookHandle } from './lib/webhook-admin';
+import { AppCredentials, DATA_TYPES, EVENT_TYPES } from './lib/webhook-api';
+import { asEvent, eventKey, OuraEvent, RecentEvents } from './lib/webhook-events';
+import { combinations, maintain, removeAll, Wanted } from './lib/webhook-manager';
+import {
+  BodyError, callbackUrl, Endpoint, HttpReq, HttpRes, normalizePath, readBody, replyJson, routesFor, WebhookRoutes,
+} from './lib/webhook-routes';
+import { clock, nextCheck, RETRY_MS, Wakeup } from './lib/webhook-schedule';
+import { accountFor, accountsOf } from './lib/webhook-users';
+import { parseTimestamp, pythonJson, sameSecret, verifySignature } from './lib/webhook-signature';
+
+interface WebhookConfig {
+  id: string;
+  name?: string;
+  account: string;
+  path?: string;
+  baseUrl?: string;
+  fetch?: boolean;
+  /** Seconds; an older x-oura-timestamp is a replay. 0 turns the check off. */
+  maxAge?: number | string;
+  subscribe?: boolean;
+  eventTypes?: string[] | string;
+  dataTypes?: string[] | string;
+}
+
+type WebhookNode = RedNode & { webhook?: WebhookHandle };
+type Red = NodeRED & { httpNode?: { use(fn: (req: HttpReq, res: HttpRes, next: () => void) => void): unknown } };
+
+const DEFAULT_PATH = '/oura/webhook';
+/** Longer than Oura's retry span (about 10 tries over about an hour), which may keep the first timestamp. */
+const DEFAULT_MAX_AGE_S = 3 * 3600;
+/** A sender's clock may run a little ahead of ours. */
+const FUTURE_SKEW_MS = 15 * 60_000;
+const CLOSE_TIMEOUT_MS = 10_000;
+
+function listOf(v: unknown, allowed: readonly string[]): string[] {
+  const items = Array.isArray(v) ? v.map(String) : String(v ?? '').split(/[\s,]+/).filter(Boolean);
+  return [...new Set(items.filter((x) => allowed.includes(x)))];
+}
+
+function maxAgeMs(v: unknown): number {
+  if (v === undefined || v === null || String(v).trim() === '') return DEFAULT_MAX_AGE_S * 1000;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n * 1000 : DEFAULT_MAX_AGE_S * 1000;
+}
+
+function header(req: HttpReq, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function queryOf(req: HttpReq): Record<string, unknown> {
+  if (req.query && typeof req.query === 'object') return req.query;
+  return Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams.entries());
+}
+
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    t.unref?.();
+    p.then((v) => {
+      clearTimeout(t);
+      resolve(v);
+    }, (err) => {
+      clearTimeout(t);
+      reject(err);
+    });
+  });
+}
+
+function reason(err: unknown): string {
+  return err instanceof OuraError ? err.message : err instanceof Error ? err.message : 'unexpected error';
+}
+
+export = function register(RED: Red): void {
+  registerWebhookRoutes(RED);
+
+  function OuraWebhook(this: WebhookNode, config: WebhookConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const account = RED.nodes.getNode(config.account) as OuraAccountNode | null;
+    const path = normalizePath(config.path || DEFAULT_PATH);
+    const url = callbackUrl(config.baseUrl, RED.settings.httpNodeRoot, path);
+    const maxAge = maxAgeMs(config.maxAge);
+    const recent = new RecentEvents(Math.max(maxAge, DEFAULT_MAX_AGE_S * 1000) + FUTURE_SKEW_MS);
+    const wanted: Wanted[] = config.subscribe
+      ? combinations(listOf(config.eventTypes, EVENT_TYPES), listOf(config.dataTypes, DATA_TYPES))
+      : [];
+    const verificationToken = () => String(node.credentials?.verificationToken ?? '');
+    // Kept from the start: when the account is deleted in the same deploy its credentials are gone at close.
+    let lastApp: AppCredentials | undefined;
+    const app = (): AppCredentials | undefined => {
+      const c = account?.handle?.credentials();
+      if (c?.clientId && c.clientSecret) lastApp = { clientId: c.clientId, clientSecret: c.clientSecret };
+      return lastApp;
+    };
+    app();
+
+    let events = 0;
+    let closed = false;
+    const warned = new Set<string>();
+    let routes: WebhookRoutes | undefined;
+    let setupError: string | undefined;
+
+    if (!account || account.type !== 'oura-account') setupError = 'No Oura account is selected: open this node and pick the account of your Oura application';
+    else if (RED.settings.httpNodeRoot === false || !RED.httpNode) setupError = 'Node-RED serves no HTTP nodes (httpNodeRoot is false in settings.js): Oura cannot reach this node';
+    else if (!lastApp) setupError = 'The Oura account has no Client ID or Client Secret: events cannot be checked';
+
+    function showListening(): void {
+      if (closed || setupError) return;
+      if (events > 0) status.done(node, `${plural(events, 'event')} at ${timeOfDay()}`);
+      else if (account && !tokens.current(account.handle.key)) status.notAuthorized(node);
+      else status.done(node, 'listening');
+    }
+
+    /** Tells the user once per kind (a warning in the log) and later only in the debug log. */
+    function reject(res: HttpRes, code: number, why: string): void {
+      replyJson(res, code, { detail: why });
+      node.status({ fill: 'red', shape: 'ring', text: `rejected: ${why}` });
+      const text = `Rejected a request to ${path} (${code}): ${why}`;
+      if (warned.has(why)) node.debug(text);
+      else {
+        warned.add(why);
+        node.warn(text);
+      }
+    }
+
+    function verify(req: HttpReq, res: HttpRes): void {
+      const q = queryOf(req);
+      const given = typeof q.verification_token === 'string' ? q.verification_token : '';
+      const expected = verificationToken();
+      if (!expected) return reject(res, 401, 'the node has no verification token');
+      if (!given || !sameSecret(given, expected)) return reject(res, 401, 'wrong verification token');
+      if (typeof q.challenge !== 'string' || !q.challenge) return reject(res, 400, 'no challenge');
+      replyJson(res, 200, { challenge: q.challenge });
+      node.log(`Answered Oura's verification call on ${path}`);
+      showListening();
+    }
+
+    async function receive(req: HttpReq, res: HttpRes): Promise<void> {
+      let body: { raw?: Buffer; parsed?: unknown };
+      try {
+        body = await readBody(req);
+      } catch (err) {
+        if (err instanceof BodyError) return reject(res, err.httpStatus, err.message.toLowerCase());
+        throw err;
+      }
+      const secret = app()?.clientSecret;
+      if (!secret) {
+        replyJson(res, 503, { detail: 'The webhook cannot check signatures yet.' }, { 'Retry-After': '60' });
+        return;
+      }
+      const timestamp = header(req, 'x-oura-timestamp');
+      const sig = header(req, 'x-oura-signature');
+      if (!sig || !timestamp) return reject(res, 401, 'missing signature');
+      const candidates: Array<Buffer | string> = [];
+      if (body.raw) candidates.push(body.raw);
+      if (body.parsed !== undefined) candidates.push(JSON.stringify(body.parsed), pythonJson(body.parsed));
+      if (!verifySignature(secret, timestamp, sig, candidates)) return reject(res, 401, 'bad signature');
+      const at = parseTimestamp(timestamp);
+      const now = clock.now();
+      if (at === undefined) return reject(res, 401, 'unreadable timestamp');
+      if (maxAge > 0 && now - at > maxAge) return reject(res, 401, 'timestamp too old (replay?)');
+      if (at - now > FUTURE_SKEW_MS) return reject(res, 401, 'timestamp in the future');
+      const event = asEvent(body.parsed);
+      if (!event) return reject(res, 400, 'not an Oura event');
+      if (recent.check(eventKey(event), now)) {
+        replyJson(res, 200, { status: 'duplicate' });
+        node.debug(`Dropped a repeated delivery of ${event.event_type} ${event.data_type} ${event.object_id ?? ''}`);
+        return;
+      }
+      // Oura wants an answer within 10 s whatever the flow does next.
+      replyJson(res, 200, { status: 'accepted' });
+      deliver(event).catch((err) => node.error(asError(err)));
+    }
+
+    const endpoint: Endpoint = (req, res) => {
+      let run: Promise<void>;
+      if (req.method === 'POST') run = receive(req, res);
+      else if (req.method === 'GET' || req.method === 'HEAD') run = Promise.resolve().then(() => verify(req, res));
+      else run = Promise.resolve(replyJson(res, 405, { detail: 'Method Not Allowed' }, { Allow: 'GET, POST' }));
+      run.catch((err) => {
+        replyJson(res, 500, { detail: 'Internal error' });
+        node.error(asError(err));
+      });
+    };
+
+    async function deliver(event: OuraEvent): Promise<void> {
+      const owner = await accountFor(accountsOf(RED, account, lastApp?.clientId), event.user_id, clock.now(), (m) => node.debug(m));
+      if (!owner) {
+        node.debug(`Dropped a ${event.event_type} ${event.data_type} event for Oura user ${event.user_id}: no deployed Oura account is authorized by that user`);
+        return;
+      }
+      const collection = findCollection(event.data_type);
+      const info: Record<string, unknown> = {
+        collection: collection?.name ?? event.data_type,
+        document_id: event.object_id,
+        event_type: event.event_type,
+        user_id: event.user_id,
+        account: owner.id,
+      };
+      const msg: Record<string, unknown> = {
+        _msgid: RED.util?.generateId?.(),
+        topic: event.data_type,
+        payload: event,
+        event,
+        oura: info,
+      };
+      const fetchable = config.fetch && event.event_type !== 'delete' && !!event.object_id && !!collection?.single;
+      if (fetchable) {
+        status.fetching(node);
+        try {
+          msg.payload = await fetchOne(owner.handle, { collection: collection!, documentId: event.object_id, timeZone: systemTimeZone() }, {
+            onRetry: (why) => status.retrying(node, why),
+          });
+          msg.oura = { ...info, count: 1 };
+        } catch (err) {
+          status.failed(node, err);
+          node.error(asError(err), msg);
+          return;
+        }
+      } else {
+        // Wired into an `oura data` node, these fetch the document.
+        msg.collection = info.collection;
+        if (event.object_id) msg.document_id = event.object_id;
+      }
+      if (closed) return;
+      events++;
+      node.send(msg);
+      showListening();
+    }
+
+    // Subscriptions: create the wanted ones (option), renew each before it expires.
+    const wake = new Wakeup(() => void look());
+    let looking = false;
+    let again = false;
+
+    async function look(): Promise<void> {
+      const a = app();
+      if (closed || !url || !a) return;
+      if (looking) {
+        again = true;
+        return;
+      }
+      looking = true;
+      try {
+        const out = await maintain({ app: a, callbackUrl: url, verificationToken: verificationToken(), alive: () => !closed }, wanted, clock.now());
+        if (closed) return;
+        for (const s of out.created) node.log(`Subscribed to ${s.event_type} ${s.data_type} events at ${url}`);
+        for (const s of out.moved) node.log(`Moved the ${s.event_type} ${s.data_type} subscription to ${url}`);
+        for (const s of out.renewed) node.log(`Renewed the ${s.event_type} ${s.data_type} subscription until ${s.expiration_time}`);
+        for (const f of out.failed) node.warn(`Webhook subscription ${f.event_type} ${f.data_type}: ${f.error}`);
+        let next = nextCheck(out.own.map((s) => s.expiration_time), clock.now());
+        if (out.failed.length) {
+          next = Math.min(next ?? Infinity, clock.now() + RETRY_MS);
+          node.status({ fill: 'yellow', shape: 'ring', text: `${plural(out.failed.length, 'subscription')} failed` });
+        } else {
+          showListening();
+        }
+        if (next !== undefined) wake.at(next);
+      } catch (err) {
+        if (closed) return;
+        node.warn(`Could not look after the webhook subscriptions: ${reason(err)}`);
+        node.status({ fill: 'yellow', shape: 'ring', text: 'subscriptions: error' });
+        wake.at(clock.now() + RETRY_MS);
+      } finally {
+        looking = false;
+        if (again && !closed) {
+          again = false;
+          void look();
+        }
+      }
+    }
+
+    let stopWatching: () => void = () => undefined;
+    if (setupError) {
+      node.status({ fill: 'red', shape: 'ring', text: 'not configured' });
+      node.error(setupError);
+    } else {
+      routes = routesFor(RED.httpNode!);
+      if (!routes.claim(path, endpoint)) {
+        routes = undefined;
+        setupError = `Another oura webhook node already serves ${path}: give this one another path`;
+        node.status({ fill: 'red', shape: 'ring', text: 'path in use' });
+        node.error(setupError);
+      } else {
+        node.webhook = {
+          path,
+          callbackUrl: url,
+          accountId: config.account,
+          app: () => {
+            const a = app();
+            if (!a) throw new Error('The Oura account has no Client ID or Client Secret');
+            return a;
+          },
+          verificationToken,
+          refresh: () => {
+            wake.cancel();
+            void look();
+          },
+        };
+        stopWatching = tokens.onChange(account!.handle.key, () => showListening());
+        showListening();
+        if (url) setImmediate(() => void look());
+      }
+    }
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      closed = true;
+      wake.cancel();
+      stopWatching();
+      routes?.release(path, endpoint, removed);
+      delete node.webhook;
+      status.clear(node);
+      const a = lastApp;
+      if (!removed || !url || !a || !routes) return done();
+      // Deleted from the flows: its subscriptions go too (a 410 from the retired path cancels any left).
+      withTimeout(removeAll({ app: a, callbackUrl: url }), CLOSE_TIMEOUT_MS).then((r) => {
+        if (r.deleted) node.log(`Deleted ${plural(r.deleted, 'webhook subscription')} of ${url}`);
+        for (const f of r.failed) node.warn(`Could not delete the ${f.event_type} ${f.data_type} subscription: ${f.error}`);
+      }, (err) => {
+        node.warn(`Could not delete the webhook subscriptions of ${url}: ${reason(err)}`);
+      }).then(done, done);
+    });
+  }
+
+  RED.nodes.registerType('oura webhook', OuraWebhook, {
+    credentials: {
+      verificationToken: { type: 'password' },
+    },
+  });
+};
