@@ -1,4 +1,4 @@
-import { InputError, OuraError } from './errors';
+import { InputError, OuraError, OuraHttpError } from './errors';
 import { buildAuthorizeUrl, normalizeScopes, requestToken } from './oauth';
 import * as pendingStore from './pending';
 import * as tokens from './tokens';
@@ -136,12 +136,16 @@ async function whoAmI(accessToken: string): Promise<{ id?: string; email?: strin
   }
 }
 
+/** Answers an admin route's failure: 400 for bad input, 502 for what Oura refused, 500 for our own bugs. */
 function fail(res: Res, err: unknown): void {
   if (err instanceof InputError) res.status(400).json({ error: err.message });
-  else res.status(500).json({ error: err instanceof OuraError ? err.message : 'Internal error' });
+  else if (err instanceof OuraHttpError) res.status(502).json({ error: err.message, status: err.httpStatus });
+  else if (err instanceof OuraError) res.status(502).json({ error: err.message });
+  else res.status(500).json({ error: 'Internal error' });
 }
 
-function wrap(fn: (req: Req, res: Res) => Promise<void>): Handler {
+/** An async admin route whose every failure ends in a JSON answer. */
+export function wrap(fn: (req: Req, res: Res) => Promise<void>): Handler {
   return (req, res) => {
     fn(req, res).catch((err) => fail(res, err));
   };

@@ -3,9 +3,9 @@
  * subscriptions (list, create, renew, delete). The application's Client Secret stays in the runtime:
  * the dialog names the Oura account node and the runtime uses its credentials.
  */
-import { jsonBody } from './admin';
-import { InputError, OuraError, OuraHttpError } from './errors';
-import type { Handler, OuraAccountNode, RED, Req, Res } from './red';
+import { jsonBody, wrap } from './admin';
+import { InputError } from './errors';
+import type { Handler, OuraAccountNode, RED } from './red';
 import { AppCredentials, DATA_TYPES, deleteSubscription, EVENT_TYPES, listSubscriptions, renewSubscription } from './webhook-api';
 import { combinations, maintain, Outcome } from './webhook-manager';
 import { clock } from './webhook-schedule';
@@ -54,18 +54,6 @@ function webhookOf(RED: RED, nodeId: string): WebhookHandle {
     throw new InputError('Deploy this node first: Oura verifies the callback URL by calling it, so the node must already be listening');
   }
   return node.webhook;
-}
-
-function fail(res: Res, err: unknown): void {
-  if (err instanceof InputError) res.status(400).json({ error: err.message });
-  else if (err instanceof OuraHttpError) res.status(502).json({ error: err.message, status: err.httpStatus });
-  else res.status(502).json({ error: err instanceof OuraError ? err.message : 'Internal error' });
-}
-
-function wrap(fn: (req: Req, res: Res) => Promise<void>): Handler {
-  return (req, res) => {
-    fn(req, res).catch((err) => fail(res, err));
-  };
 }
 
 export function registerWebhookRoutes(RED: RED): void {
