@@ -22,7 +22,7 @@ function httpError(status: number, body: unknown, path: string, scopeHint?: stri
       return new OuraHttpError(`Oura rejected the request for ${path} (400)${detail}`, status, text);
     case 401:
       return new OuraHttpError(
-        `Oura refused access to ${path} (401) with a fresh token${detail}. ${scopeHint ?? 'The scope this data needs was probably not granted'}: tick it in the Oura account node and click Authorize again.`,
+        `Oura refused access to ${path} (401) even after renewing the token${detail}. ${scopeHint ?? 'The scope this data needs was probably not granted'}: tick it in the Oura account node and click Authorize again.`,
         status, text, 'missing scope?');
     case 403:
       return new OuraHttpError(
