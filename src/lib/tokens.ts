@@ -20,6 +20,11 @@ export interface TokenRecord {
   user?: { id?: string; email?: string };
   /** Set when Oura refused the refresh token: no token request until the user authorizes again. */
   reauth?: string;
+  /**
+   * A tombstone left by Disconnect: newer than the tokens Node-RED still has in flows_cred.json (written only
+   * at the next deploy), so a restart does not bring the forgotten authorization back.
+   */
+  forgotten?: boolean;
 }
 
 interface AccountState {
@@ -129,6 +134,11 @@ export function reconcile(key: string, fromCredentials: TokenRecord | undefined)
   let best = s.record;
   if (isNewer(fromDisk, best)) best = fromDisk;
   if (isNewer(fromCredentials, best)) best = fromCredentials;
+  if (best?.forgotten) {
+    s.record = undefined;
+    if (fromCredentials) credentialSink(key, undefined);
+    return undefined;
+  }
   s.record = best;
   if (best) {
     if (durable && (!fromDisk || isNewer(best, fromDisk))) persist(key, best);
@@ -197,6 +207,11 @@ export function refresh(key: string, client: ClientCredentials & { tokenUrl?: st
       }
       throw err;
     }
+    if (states.get(key) !== s || !s.record) {
+      // Disconnected (or deleted) while Oura was answering: these tokens must not come back.
+      void revokeToken(tokens.accessToken);
+      throw notAuthorized();
+    }
     const next: TokenRecord = {
       ...rec,
       accessToken: tokens.accessToken,
@@ -244,13 +259,33 @@ export async function accessToken(key: string, client: ClientCredentials & { tok
   return rec.accessToken;
 }
 
-/** Forgets an account's tokens everywhere and revokes them at Oura (best effort). */
+/**
+ * Forgets an account's tokens everywhere. Disconnect (`revoke`) revokes them at Oura (best effort) and leaves a
+ * tombstone so the copy in Node-RED's credential file, written only at the next deploy, cannot return at a
+ * restart; a deleted account leaves nothing.
+ */
 export async function forget(key: string, revoke: boolean): Promise<void> {
   const s = states.get(key);
   const rec = s?.record ?? readDurable(key);
+  if (s) s.record = undefined; // a refresh still in flight sees this and drops its answer
   states.delete(key);
-  persist(key, undefined);
-  if (revoke && rec) {
+  if (revoke && rec && durable) {
+    const now = timing.now();
+    const tombstone: TokenRecord = {
+      accessToken: '', refreshToken: '', expiresAt: 0, scopes: [], clientId: rec.clientId,
+      authorizedAt: rec.authorizedAt, updatedAt: Math.max(now, rec.updatedAt + 1), forgotten: true,
+    };
+    try {
+      durable.write(key, tombstone);
+    } catch (err) {
+      logger.warn(`Could not write the Oura token copy for account ${key}: ${(err as Error).message}`);
+    }
+    credentialSink(key, undefined);
+    changes.emit(key, undefined);
+  } else {
+    persist(key, undefined);
+  }
+  if (revoke && rec && !rec.forgotten) {
     await Promise.all([revokeToken(rec.accessToken), revokeToken(rec.refreshToken)]);
   }
 }

@@ -2,8 +2,8 @@
  * The callback routes on Node-RED's HTTP node app (RED.httpNode, mounted at httpNodeRoot).
  *
  * One dispatcher per app serves every `oura webhook` node by path, so a deploy only changes a table:
- * nothing is spliced out of Express's router stack. A path whose node is being redeployed answers 503
- * (Oura retries) until the new node claims it; a path whose node was deleted answers 410, which makes
+ * nothing is spliced out of Express's router stack. A path whose node stopped without being deleted
+ * (redeploy, "Stop flows") answers 503 (Oura retries) until a node claims it again; a path whose node was deleted answers 410, which makes
  * Oura cancel a subscription that could not be deleted.
  */
 import type { IncomingMessage, ServerResponse } from 'http';
@@ -22,8 +22,6 @@ interface NodeApp {
   use(fn: (req: HttpReq, res: HttpRes, next: () => void) => void): unknown;
 }
 
-/** How long a redeployed path waits for its new node before it counts as gone. */
-export const PARK_MS = 30_000;
 const MAX_RETIRED = 1000;
 
 export function normalizePath(path: string | undefined): string {
@@ -56,15 +54,14 @@ export function replyJson(res: HttpRes, status: number, body: unknown, headers: 
 
 export class WebhookRoutes {
   private readonly live = new Map<string, Endpoint>();
-  private readonly parked = new Map<string, NodeJS.Timeout>();
+  /** Paths whose node stopped without being deleted (redeploy, "Stop flows", a failed setup): Oura should retry. */
+  private readonly parked = new Set<string>();
   private readonly retired = new Set<string>();
 
   /** Serves `path` with `endpoint`; false when another node already serves it. */
   claim(path: string, endpoint: Endpoint): boolean {
     if (this.live.has(path)) return false;
     this.live.set(path, endpoint);
-    const t = this.parked.get(path);
-    if (t) clearTimeout(t);
     this.parked.delete(path);
     this.retired.delete(path);
     return true;
@@ -78,15 +75,12 @@ export class WebhookRoutes {
       this.retire(path);
       return;
     }
-    const t = setTimeout(() => {
-      this.parked.delete(path);
-      if (!this.live.has(path)) this.retire(path);
-    }, PARK_MS);
-    t.unref?.();
-    this.parked.set(path, t);
+    // Never 410 here: Oura cancels a subscription on 410, and a stopped flow is not a deleted node.
+    this.parked.add(path);
   }
 
   private retire(path: string): void {
+    this.parked.delete(path);
     this.retired.add(path);
     if (this.retired.size > MAX_RETIRED) this.retired.delete(this.retired.values().next().value as string);
   }

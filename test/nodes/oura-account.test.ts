@@ -162,15 +162,35 @@ describe('oura-account: authorizing from the editor', function () {
     assert.equal(tokens.current('acc1'), undefined);
   });
 
-  it('Disconnect forgets the tokens everywhere and revokes them at Oura', async function () {
+  it('Disconnect forgets the tokens everywhere and revokes them at Oura, also across a restart', async function () {
     await authorize(env);
+    // What flows_cred.json still holds: Node-RED writes credentials only at the next deploy.
+    const onDisk = { acc1: creds({ tokens: JSON.stringify(tokens.current('acc1')) }) };
     const res = await helper.request().post('/oura/auth/disconnect/acc1');
     assert.equal(res.status, 200);
     assert.equal(res.body.authorized, false);
     assert.ok(env.sim.stats().revocations >= 1);
     const err = await askError({ start_date: addDaysIso(0) });
     assert.match(err.message, /not authorized yet.*Authorize/);
-    assert.deepEqual(fs.readdirSync(path.join(env.userDir, '.oura-tokens')).filter((f) => f.startsWith('acct-')), []);
+    const copy = fs.readFileSync(path.join(env.userDir, '.oura-tokens', 'acct-acc1.json'), 'utf8');
+    assertNoSecrets(env.sim, copy, 'the tombstone');
+    await helper.unload();
+    tokens.resetMemory();
+    await load(sleepFlow(), onDisk);
+    assert.match((await askError({ start_date: addDaysIso(0) })).message, /not authorized yet/);
+    assert.equal((await helper.request().get('/oura/auth/status/acc1')).body.authorized, false);
+  });
+
+  it('a refresh that finishes after Disconnect does not bring the tokens back', async function () {
+    await authorize(env);
+    env.sim.expireAccessTokens();
+    env.sim.setFaults([{ kind: 'slow', target: 'token', delayMs: 300, count: 1 }]);
+    const pendingAsk = askError({ start_date: addDaysIso(0) });
+    while (env.sim.stats().tokenRequests === 0) await new Promise((r) => setImmediate(r));
+    await helper.request().post('/oura/auth/disconnect/acc1');
+    assert.match((await pendingAsk).message, /Authorize/);
+    assert.equal(tokens.current('acc1'), undefined);
+    assert.equal((await helper.request().get('/oura/auth/status/acc1')).body.authorized, false);
   });
 
   it('strips the extapi: prefix from granted scopes', async function () {
