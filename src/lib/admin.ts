@@ -91,6 +91,10 @@ interface Outcome {
 /** Finishes an authorization from the parameters Oura redirected with. Shared by the callback and the paste box. */
 async function complete(RED: RED, params: Record<string, unknown>, expectedKey?: string): Promise<Outcome> {
   const state = str(params.state);
+  // A paste into the wrong account's dialog must not use up the state of the real authorization.
+  if (expectedKey && pendingStore.peek(state) && pendingStore.peek(state)!.accountKey !== expectedKey) {
+    return { status: 400, title: 'Wrong account', text: 'This address belongs to an authorization of another Oura account node.' };
+  }
   const p = pendingStore.take(state);
   if (!p) {
     return {
@@ -98,9 +102,6 @@ async function complete(RED: RED, params: Record<string, unknown>, expectedKey?:
       title: 'Authorization link expired or unknown',
       text: 'This authorization was not started here, was already used, or is older than 10 minutes. Click Authorize again in the Oura account node.',
     };
-  }
-  if (expectedKey && p.accountKey !== expectedKey) {
-    return { status: 400, title: 'Wrong account', text: 'This address belongs to an authorization of another Oura account node.' };
   }
   if (params.error !== undefined) {
     const reason = str(params.error_description) || str(params.error);
@@ -163,14 +164,17 @@ export function registerAdminRoutes(RED: RED): void {
     if (!id) throw new InputError('Missing account id');
     if (!clientId) throw new InputError('Client ID is empty: copy it from your application on Oura\'s developer site');
     let clientSecret = str(b.clientSecret);
+    let tokenUrl = str(b.tokenUrl);
     if (b.useStoredSecret === true) {
-      const stored = RED.nodes.getCredentials(id)?.clientSecret;
+      const deployed = RED.nodes.getNode(id) as { type?: string; tokenUrl?: string } | null;
+      const stored = deployed?.type === 'oura-account' ? RED.nodes.getCredentials(id)?.clientSecret : undefined;
       clientSecret = typeof stored === 'string' ? stored : '';
       if (!clientSecret) throw new InputError('No Client Secret is stored for this account yet: type it in the Client Secret field');
+      // The stored secret only ever goes to the token URL the deployed account names, never one from the request.
+      tokenUrl = deployed?.tokenUrl ?? '';
     }
     if (!clientSecret) throw new InputError('Client Secret is empty: copy it from your application on Oura\'s developer site');
     if (!isHttpUrl(redirectUri)) throw new InputError('Redirect URI must be a full http:// or https:// address without a #fragment');
-    const tokenUrl = str(b.tokenUrl);
     if (tokenUrl && !isHttpUrl(tokenUrl)) throw new InputError('Token URL must be a full https:// address, or empty for Oura\'s');
     const scopes = normalizeScopes(str(b.scopes)).join(' ');
     const state = pendingStore.create({ accountKey: id, redirectUri, clientId, clientSecret, tokenUrl: tokenUrl || undefined });

@@ -42,6 +42,11 @@ export function take(state: unknown): PendingAuthorization | undefined {
   return p;
 }
 
+/** Looks without taking. */
+export function peek(state: unknown): PendingAuthorization | undefined {
+  return typeof state === 'string' ? pending.get(state) : undefined;
+}
+
 /** For tests. */
 export function clearAll(): void {
   pending.clear();

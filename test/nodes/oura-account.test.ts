@@ -160,6 +160,7 @@ describe('oura-account: authorizing from the editor', function () {
     const res = await helper.request().post('/oura/auth/complete').send({ id: 'acc1', url: location });
     assert.equal(res.status, 400);
     assert.equal(tokens.current('acc1'), undefined);
+    assert.equal((await callback(location)).status, 200, 'the real authorization still completes');
   });
 
   it('Disconnect forgets the tokens everywhere and revokes them at Oura, also across a restart', async function () {
