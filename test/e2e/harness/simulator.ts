@@ -5,21 +5,9 @@ import { ManagedProcess } from './proc';
 import { expectStatus, freePort } from './http';
 import { repoRoot } from './env';
 
-export interface SimStats {
-  tokenRequests: number;
-  codeExchanges: number;
-  refreshes: number;
-  refreshReuse: number;
-  dataRequests: number;
-  byPath: Record<string, number>;
-  revocations: number;
-}
-
-export interface SimClient {
-  clientId: string;
-  clientSecret: string;
-  redirectUris: string[];
-}
+// The simulator's own types: the harness drives the same simulator over HTTP, so it shares them.
+export type { SimClient, SimStats } from '../../../sim/server';
+import type { SimClient, SimStats } from '../../../sim/server';
 
 export class Simulator {
   private constructor(
