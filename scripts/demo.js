@@ -12,7 +12,10 @@ const root = path.resolve(__dirname, '..');
 const demoDir = path.join(root, '.demo');
 const PORT = Number(process.env.PORT || 1880);
 const SIM_PORT = Number(process.env.OURA_SIM_PORT || 8787);
+const SIM_MOI_PORT = Number(process.env.OURA_SIM_MOI_PORT || SIM_PORT + 1);
 const HOST = '127.0.0.1';
+// What the user opens and registers: a loopback name Oura's portal accepts (see the README on redirect URIs).
+const EDITOR_URL = `http://localhost:${PORT}/`;
 const CLIENT_ID = 'demo-client';
 const CLIENT_SECRET = 'demo-secret';
 // A fixed key is fine for a throw-away demo directory; a real Node-RED should set its own.
@@ -26,28 +29,17 @@ function main() {
   }
   const { startSimulator } = require(simModule);
   prepareUserDir();
-  startSimulator({
-    port: SIM_PORT,
-    host: HOST,
-    clients: [{
-      clientId: CLIENT_ID,
-      clientSecret: CLIENT_SECRET,
-      redirectUris: [`http://${HOST}:${PORT}/oura/auth/callback`, `http://localhost:${PORT}/oura/auth/callback`],
-    }],
-  }).then((sim) => {
-    console.log(`Oura simulator on ${sim.url} (client id ${CLIENT_ID})`);
+  // The simulator plays today's Oura with its built-in apps: demo-client (developer portal) and
+  // demo-legacy-client (old portal), both registered for http://localhost:1880/oura/auth/callback.
+  startSimulator({ port: SIM_PORT, moiPort: SIM_MOI_PORT, host: HOST }).then((sim) => {
+    console.log(`Oura simulator: API ${sim.url}, authorization server ${sim.moiUrl} (client id ${CLIENT_ID}, secret ${CLIENT_SECRET})`);
     const red = spawn(process.execPath, [path.join(root, 'node_modules/node-red/red.js'), '-u', demoDir, '-s', path.join(demoDir, 'settings.js')], {
       cwd: demoDir,
       stdio: 'inherit',
-      env: {
-        ...process.env,
-        OURA_AUTHORIZE_URL: sim.authorizeUrl,
-        OURA_TOKEN_URL: sim.tokenUrl,
-        OURA_API_URL: sim.url,
-        OURA_REVOKE_URL: sim.revokeUrl,
-      },
+      // Only the two hosts: every endpoint is found under them as at Oura.
+      env: { ...process.env, ...sim.env() },
     });
-    console.log(`\nOpen http://${HOST}:${PORT}/ , double-click an oura node, click the pencil next to Account, click Authorize,\nAccept on the simulator's page, click Update and Done, then click an inject button. Ctrl-C stops the demo.\n`);
+    console.log(`\nOpen ${EDITOR_URL} , double-click an oura node, click the pencil next to Account, click Authorize,\nAccept on the simulator's page, click Update and Done, Deploy, then click an inject button and open the Debug tab.\nCtrl-C stops the demo.\n`);
     let stopping = false;
     const stop = () => {
       if (stopping) return;
@@ -60,7 +52,7 @@ function main() {
       sim.close().then(() => process.exit(stopping ? 0 : code ?? 0));
     });
   }, (err) => {
-    console.error(`Could not start the Oura simulator on port ${SIM_PORT}: ${err.message}`);
+    console.error(`Could not start the Oura simulator on ports ${SIM_PORT}/${SIM_MOI_PORT}: ${err.message}`);
     process.exit(1);
   });
 }

@@ -5,7 +5,7 @@ import { rng } from './random';
 
 export interface FaultSpec {
   kind: '429' | '500' | '503' | 'drop' | 'garbage' | 'slow';
-  target?: 'data' | 'token' | 'any';
+  target?: 'data' | 'token' | 'discovery' | 'any';
   count?: number;
   rate?: number;
   seed?: number;
@@ -14,7 +14,7 @@ export interface FaultSpec {
 }
 
 const KINDS = ['429', '500', '503', 'drop', 'garbage', 'slow'];
-const TARGETS = ['data', 'token', 'any'];
+const TARGETS = ['data', 'token', 'discovery', 'any'];
 
 interface Armed {
   spec: FaultSpec;
@@ -47,7 +47,7 @@ export class Faults {
   }
 
   /** The fault that hits this request, if any (the first matching spec wins). */
-  take(kind: 'data' | 'token'): FaultSpec | undefined {
+  take(kind: 'data' | 'token' | 'discovery'): FaultSpec | undefined {
     for (const a of this.armed) {
       const target = a.spec.target ?? 'data';
       if (target !== 'any' && target !== kind) continue;

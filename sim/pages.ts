@@ -1,11 +1,9 @@
 /** The HTML a browser sees at the authorize URL, and the parser `consent()` uses to act like that browser. */
 import { escapeHtml, unescapeHtml } from './http';
 
-export const DECISION_PATH = '/oauth/authorize/decision';
+const HIDDEN = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method'];
 
-const HIDDEN = ['response_type', 'client_id', 'redirect_uri', 'scope', 'state'];
-
-export function consentPage(clientId: string, p: URLSearchParams, scopes: string[]): string {
+export function consentPage(clientId: string, p: URLSearchParams, scopes: string[], action: string): string {
   const hidden = HIDDEN.filter((k) => p.has(k))
     .map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(p.get(k) ?? '')}">`).join('\n');
   const boxes = scopes
@@ -15,7 +13,7 @@ export function consentPage(clientId: string, p: URLSearchParams, scopes: string
 <style>body{font-family:sans-serif;max-width:32em;margin:3em auto;padding:0 1em}label{display:block;margin:.2em 0}button{font-size:1.1em;margin-right:1em;padding:.4em 1.2em}</style></head>
 <body><h1>Oura simulator</h1>
 <p><b>${escapeHtml(clientId)}</b> wants to read your Oura data. This is the offline simulator, not Oura.</p>
-<form method="post" action="${DECISION_PATH}">
+<form method="post" action="${escapeHtml(action)}">
 ${hidden}
 <fieldset><legend>Allow access to</legend>
 ${boxes}

@@ -1,25 +1,35 @@
 /**
- * The offline Oura simulator: Oura's OAuth2 server and v2 API on loopback, for the demo and the tests.
- * Speaks the same HTTP as Oura (see shared/oura/API-NOTES.md), plus control routes under /_sim/.
+ * The offline Oura simulator: Oura as it is today, on loopback, for the demo and the tests. Two origins play Oura's
+ * two hosts, so a request sent to the wrong one fails as it would at Oura:
+ * - the API host (api.ouraring.com): /v2 data and webhooks, the legacy token and revoke URLs, the old consent URL;
+ * - the authorization server (moi.ouraring.com): discovery, consent, token, RFC 7009 revocation.
+ * Plus control routes under /_sim/ on the API host. See sim/README.md for what follows which report.
  */
 import * as http from 'http';
 import type { AddressInfo, Socket } from 'net';
-import { applyFault, checkFaults, Faults, FaultSpec } from './faults';
-import { readBody, redirect, request, sendHtml, sendJson } from './http';
-import { AuthorizePageError, AuthServer, emptyOAuthStats, OAuthError, SimClient } from './oauth';
-import { consentPage, DECISION_PATH, errorMessage, errorPage, parseConsentForm } from './pages';
+import { routeControl } from './control';
+import { applyFault, Faults, FaultSpec } from './faults';
+import { readBody, request, sendJson } from './http';
+import { AuthServer, emptyOAuthStats, OAuthStats, SimClient } from './oauth';
+import {
+  AUTHORIZE_PATH, DISCOVERY_PATH, ISSUER_PATH, LEGACY_AUTHORIZE_PATH, LEGACY_REVOKE_PATH, LEGACY_TOKEN_PATH, MoiContext, REVOKE_PATH,
+  routeLegacy, routeMoi, TOKEN_PATH,
+} from './moi';
+import { errorMessage, parseConsentForm } from './pages';
 import { UserCollections } from './usercollection';
 import { Webhooks } from './webhooks';
 
-export type { SimClient } from './oauth';
+export type { SimClient, TokenLogEntry } from './oauth';
 export type { FaultSpec } from './faults';
 
 export interface SimOptions {
-  /** 0 = a free port (default). */
+  /** Port of the API host; 0 = a free port (default). */
   port?: number;
+  /** Port of the authorization server; 0 = a free port (default). */
+  moiPort?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Registered applications; default DEFAULT_CLIENT. */
+  /** Registered applications; default DEFAULT_CLIENTS (one of each portal). */
   clients?: SimClient[];
   /** expires_in of issued access tokens, seconds; default 86400. */
   accessTokenTtl?: number;
@@ -29,36 +39,41 @@ export interface SimOptions {
   heartratePageSize?: number;
   /** The last day with data, YYYY-MM-DD; default today (UTC) by the simulator's clock. History: 400 days before it. */
   today?: string;
-  /** Where the token endpoint lives; default '/oauth/token'. '/oauth/v2/ext/oauth-token' always works too. */
-  tokenPath?: string;
-  /** Like an app from Oura's newer developer portal: tokenPath answers 400 invalid_request, only the new-portal path works. */
-  newPortalOnly?: boolean;
-  /** Granted scopes in token responses carry the `extapi:` prefix some Oura deployments send. */
-  scopePrefix?: boolean;
+  /** Bare scope names at the current server: granted as extapi:* (`upgrade`, default) or silently not granted (`ignore`). */
+  bareScopes?: 'upgrade' | 'ignore';
+  /** Refuse redirect URIs on 127.0.0.1 / [::1] (one report); default off. */
+  refuseLoopbackIp?: boolean;
+  /** The legacy token URL uses up a code it refuses (one report); default off. */
+  legacyBurnsCode?: boolean;
+  /** heartrate / ring_battery_level: end_datetime excluded instead of included; default included. */
+  datetimeEndExclusive?: boolean;
   /** The simulator's clock (epoch ms): tests move it to expire codes and tokens without waiting. */
   now?: () => number;
 }
 
-export interface SimStats {
-  tokenRequests: number;
-  codeExchanges: number;
-  refreshes: number;
-  refreshReuse: number;
+export interface SimStats extends OAuthStats {
   dataRequests: number;
   /** Data requests refused for their token (missing, expired, revoked). */
   unauthorized: number;
-  /** Every request but the control routes, by path without query (OAuth paths included). */
+  /** Every request but the control routes, by path without query (OAuth paths of both hosts included). */
   byPath: Record<string, number>;
-  lastTokenRequestBody?: Record<string, string>;
-  lastTokenRequestQuery?: string;
-  revocations: number;
 }
 
 export interface Simulator {
+  /** The API host's origin (what OURA_API_URL points at). */
   url: string;
+  /** The authorization server's origin (what OURA_MOI_URL points at). */
+  moiUrl: string;
+  issuer: string;
+  discoveryUrl: string;
   authorizeUrl: string;
   tokenUrl: string;
   revokeUrl: string;
+  legacyAuthorizeUrl: string;
+  legacyTokenUrl: string;
+  legacyRevokeUrl: string;
+  /** The environment that points the package at this simulator: the two hosts, nothing else. */
+  env(): { OURA_MOI_URL: string; OURA_API_URL: string };
   close(): Promise<void>;
   addClient(c: SimClient): void;
   consent(authorizeUrl: string, opts?: { accept?: boolean; scopes?: string[] }): Promise<string>;
@@ -70,37 +85,75 @@ export interface Simulator {
   resetStats(): void;
   issuedSecrets(): string[];
   sendEvent(callbackUrl: string, event: object, opts?: { secret?: string; timestamp?: string }): Promise<{ status: number; body: string }>;
+  webhooks(): ReturnType<Webhooks['list']>;
 }
 
-export const DEFAULT_CLIENT: SimClient = {
-  clientId: 'demo-client',
-  clientSecret: 'demo-secret',
-  redirectUris: ['http://127.0.0.1:1880/oura/auth/callback', 'http://localhost:1880/oura/auth/callback'],
-};
+const DEMO_REDIRECTS = ['http://localhost:1880/oura/auth/callback', 'http://127.0.0.1:1880/oura/auth/callback'];
 
-export const TOKEN_PATH = '/oauth/token';
-export const NEW_PORTAL_TOKEN_PATH = '/oauth/v2/ext/oauth-token';
-export const REVOKE_PATH = '/oauth/revoke';
-export const AUTHORIZE_PATH = '/oauth/authorize';
+/** An app of Oura's developer portal (developer.ouraring.com). */
+export const DEFAULT_CLIENT: SimClient = { clientId: 'demo-client', clientSecret: 'demo-secret', redirectUris: DEMO_REDIRECTS, portal: 'new' };
+/** An app of the old portal (cloud.ouraring.com "API Applications"): only the legacy token URL accepts it. */
+export const LEGACY_CLIENT: SimClient = { clientId: 'demo-legacy-client', clientSecret: 'demo-legacy-secret', redirectUris: DEMO_REDIRECTS, portal: 'old' };
+export const DEFAULT_CLIENTS = [DEFAULT_CLIENT, LEGACY_CLIENT];
 
-class ControlError extends Error {}
+export { AUTHORIZE_PATH, DISCOVERY_PATH, ISSUER_PATH, LEGACY_AUTHORIZE_PATH, LEGACY_REVOKE_PATH, LEGACY_TOKEN_PATH, REVOKE_PATH, TOKEN_PATH };
 
-function parseJson(text: string): any {
-  if (!text.trim()) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ControlError('the body is not valid JSON');
-  }
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => Promise<void>;
+
+interface Listening {
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** One HTTP server; close() drops idle keep-alive sockets so a finished test does not hang. */
+async function listen(port: number, host: string, handler: Handler): Promise<Listening> {
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    handler(req, res, new URL(req.url ?? '/', 'http://sim')).catch((err) => {
+      if (!res.headersSent) sendJson(res, 500, { detail: `simulator error: ${(err as Error).message}` });
+      else res.destroy();
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+  return {
+    origin: `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      return closing;
+    },
+  };
 }
 
 export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> {
   const now = opts.now ?? (() => Date.now());
   const host = opts.host ?? '127.0.0.1';
-  const tokenPath = opts.tokenPath ?? TOKEN_PATH;
-  if (!tokenPath.startsWith('/')) throw new Error('tokenPath must start with /');
   if (opts.today !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.today)) throw new Error('today must be YYYY-MM-DD');
-  const auth = new AuthServer(opts.clients ?? [DEFAULT_CLIENT], opts.accessTokenTtl ?? 86400, now, !!opts.scopePrefix);
+  let moiOrigin = '';
+  const auth = new AuthServer(opts.clients ?? DEFAULT_CLIENTS, {
+    accessTokenTtl: opts.accessTokenTtl ?? 86400,
+    now,
+    get issuer() {
+      return `${moiOrigin}${ISSUER_PATH}`;
+    },
+    bareScopes: opts.bareScopes,
+    refuseLoopbackIp: opts.refuseLoopbackIp,
+    legacyBurnsCode: opts.legacyBurnsCode,
+  });
   const faults = new Faults();
   const webhooks = new Webhooks(auth, now);
   const data = new UserCollections({
@@ -108,48 +161,13 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     today: () => opts.today ?? new Date(now()).toISOString().slice(0, 10),
     pageSize: opts.pageSize ?? 50,
     heartratePageSize: opts.heartratePageSize ?? 720,
+    datetimeEndExclusive: !!opts.datetimeEndExclusive,
   });
   let dataRequests = 0;
   let unauthorized = 0;
   let byPath: Record<string, number> = {};
-  const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-
-  async function handleToken(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    auth.stats.tokenRequests++;
-    const form = new URLSearchParams(await readBody(req));
-    const body = Object.fromEntries(form.entries());
-    // Tests read these to check where secrets travel: never keep the secret itself.
-    auth.stats.lastTokenRequestBody = body.client_secret !== undefined ? { ...body, client_secret: '***' } : body;
-    auth.stats.lastTokenRequestQuery = url.search.replace(/^\?/, '');
-    const fault = faults.take('token');
-    if (fault && (await applyFault(fault, req, res, now, timers))) return;
-    if (opts.newPortalOnly && url.pathname !== NEW_PORTAL_TOKEN_PATH) {
-      return sendJson(res, 400, { error: 'invalid_request', error_description: `This application was registered on the new developer portal: use ${NEW_PORTAL_TOKEN_PATH}.` });
-    }
-    try {
-      sendJson(res, 200, auth.token(form, url.searchParams, String(req.headers['content-type'] ?? ''), req.headers.authorization), { 'Cache-Control': 'no-store', Pragma: 'no-cache' });
-    } catch (err) {
-      if (!(err instanceof OAuthError)) throw err;
-      sendJson(res, err.status, err.body, { 'Cache-Control': 'no-store' });
-    }
-  }
-
-  async function handleAuthorize(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const decision = url.pathname === DECISION_PATH;
-    const p = decision ? new URLSearchParams(await readBody(req)) : url.searchParams;
-    try {
-      const check = auth.checkAuthorize(p);
-      if (!check.ok) return redirect(res, auth.errorRedirect(check));
-      if (!decision) return sendHtml(res, 200, consentPage(check.client.clientId, p, check.scopes));
-      const choice = p.get('decision');
-      if (choice !== 'accept' && choice !== 'deny') return sendHtml(res, 400, errorPage('Choose Accept or Deny.'));
-      return redirect(res, auth.decide(p, choice === 'accept', p.getAll('grant')));
-    } catch (err) {
-      if (err instanceof AuthorizePageError) return sendHtml(res, 400, errorPage(err.message));
-      throw err;
-    }
-  }
+  const ctx: MoiContext = { auth, faults, now, timers, origin: () => moiOrigin };
 
   async function handleData(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     dataRequests++;
@@ -166,118 +184,60 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     data.handle(res, url, grant);
   }
 
-  async function handleControl(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
-    const json = parseJson(req.method === 'POST' ? await readBody(req) : '');
-    const ok = () => sendJson(res, 200, { ok: true });
-    switch (`${req.method} ${url.pathname}`) {
-      case 'POST /_sim/faults':
-        sim.setFaults(checkFaults(json));
-        return ok();
-      case 'POST /_sim/expire':
-        sim.expireAccessTokens();
-        return ok();
-      case 'POST /_sim/revoke-all':
-        sim.revokeAll();
-        return ok();
-      case 'GET /_sim/stats':
-        return sendJson(res, 200, sim.stats());
-      case 'POST /_sim/reset-stats':
-        sim.resetStats();
-        return ok();
-      case 'GET /_sim/secrets':
-        return sendJson(res, 200, sim.issuedSecrets());
-      case 'POST /_sim/clients':
-        sim.addClient(json);
-        return ok();
-      case 'POST /_sim/ttl':
-        sim.setAccessTokenTtl(Number(json?.seconds));
-        return ok();
-      case 'POST /_sim/consent':
-        if (typeof json?.authorizeUrl !== 'string') throw new ControlError('authorizeUrl is required');
-        return sendJson(res, 200, { location: await sim.consent(json.authorizeUrl, { accept: json.accept !== false, scopes: json.scopes }) });
-      case 'POST /_sim/event':
-        if (typeof json?.callbackUrl !== 'string' || typeof json.event !== 'object') throw new ControlError('callbackUrl and event are required');
-        return sendJson(res, 200, await sim.sendEvent(json.callbackUrl, json.event, { secret: json.secret, timestamp: json.timestamp }));
-      case 'GET /_sim/webhooks':
-        return sendJson(res, 200, webhooks.list());
-      default:
-        return sendJson(res, 404, { detail: 'Unknown control route' });
-    }
-  }
-
-  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sim');
-    const path = url.pathname;
-    if (path.startsWith('/_sim/')) {
-      try {
-        return await handleControl(req, res, url);
-      } catch (err) {
-        return sendJson(res, 400, { error: (err as Error).message });
-      }
-    }
+  const count = (path: string) => {
     byPath[path] = (byPath[path] ?? 0) + 1;
-    if ((path === AUTHORIZE_PATH && req.method === 'GET') || (path === DECISION_PATH && req.method === 'POST')) return handleAuthorize(req, res, url);
-    if (path === tokenPath || path === NEW_PORTAL_TOKEN_PATH) {
-      if (req.method !== 'POST') return sendJson(res, 405, { detail: 'Method Not Allowed' }, { Allow: 'POST' });
-      return handleToken(req, res, url);
-    }
-    if (path === REVOKE_PATH && (req.method === 'POST' || req.method === 'GET')) {
-      const form = new URLSearchParams(req.method === 'POST' ? await readBody(req) : '');
-      const token = form.get('access_token') ?? form.get('token') ?? url.searchParams.get('access_token') ?? url.searchParams.get('token') ?? '';
-      auth.revoke(token);
-      return sendJson(res, 200, {});
-    }
-    if (path.startsWith('/v2/')) return handleData(req, res, url);
-    sendJson(res, 404, { detail: 'Not Found' });
-  }
+  };
 
-  const server = http.createServer((req, res) => {
-    route(req, res).catch((err) => {
-      if (!res.headersSent) sendJson(res, 500, { detail: `simulator error: ${(err as Error).message}` });
-      else res.destroy();
-    });
+  const moi = await listen(opts.moiPort ?? 0, host, async (req, res, url) => {
+    count(url.pathname);
+    if (!(await routeMoi(ctx, req, res, url))) sendJson(res, 404, { detail: 'Not Found' });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
+  moiOrigin = moi.origin;
+
+  const api = await listen(opts.port ?? 0, host, async (req, res, url) => {
+    if (url.pathname.startsWith('/_sim/')) return routeControl(sim, req, res, url);
+    count(url.pathname);
+    if (await routeLegacy(ctx, moiOrigin, req, res, url)) return;
+    if (url.pathname.startsWith('/v2/')) return handleData(req, res, url);
+    sendJson(res, 404, { detail: 'Not Found' });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const base = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
-  let closing: Promise<void> | undefined;
 
   const sim: Simulator = {
-    url: base,
-    authorizeUrl: `${base}${AUTHORIZE_PATH}`,
-    tokenUrl: `${base}${opts.newPortalOnly ? NEW_PORTAL_TOKEN_PATH : tokenPath}`,
-    revokeUrl: `${base}${REVOKE_PATH}`,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        // Pending 'slow' faults and idle keep-alive sockets must not hold the close.
-        for (const t of timers) clearTimeout(t);
-        timers.clear();
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      });
-      return closing;
+    url: api.origin,
+    moiUrl: moi.origin,
+    issuer: auth.issuer,
+    discoveryUrl: `${moi.origin}${DISCOVERY_PATH}`,
+    authorizeUrl: `${moi.origin}${AUTHORIZE_PATH}`,
+    tokenUrl: `${moi.origin}${TOKEN_PATH}`,
+    revokeUrl: `${moi.origin}${REVOKE_PATH}`,
+    legacyAuthorizeUrl: `${api.origin}${LEGACY_AUTHORIZE_PATH}`,
+    legacyTokenUrl: `${api.origin}${LEGACY_TOKEN_PATH}`,
+    legacyRevokeUrl: `${api.origin}${LEGACY_REVOKE_PATH}`,
+    env: () => ({ OURA_MOI_URL: moi.origin, OURA_API_URL: api.origin }),
+    async close() {
+      // Pending 'slow' faults must not hold the close.
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      await Promise.all([api.close(), moi.close()]);
     },
     addClient: (c) => auth.addClient(c),
     async consent(authorizeUrl, o = {}) {
-      // What the user's browser does: load the page, untick what the user refuses, press a button.
-      const page = await request(authorizeUrl);
-      if (page.status === 302) return String(page.headers.location);
+      // What the user's browser does: follow redirects to the consent page, untick what the user refuses, press a button.
+      let page = await request(authorizeUrl);
+      let at = authorizeUrl;
+      for (let hops = 0; page.status === 302 && hops < 3; hops++) {
+        const next = new URL(String(page.headers.location), at).toString();
+        // A redirect back to the client (an error) ends the journey, as in a browser.
+        if (!next.startsWith(moi.origin)) return next;
+        at = next;
+        page = await request(at);
+      }
       if (page.status !== 200) throw new Error(errorMessage(page.body));
       const form = parseConsentForm(page.body);
       const body = new URLSearchParams(form.hidden);
-      for (const s of form.scopes) if (!o.scopes || o.scopes.includes(s)) body.append('grant', s);
+      for (const s of form.scopes) if (!o.scopes || o.scopes.some((x) => x === s || `extapi:${x}` === s)) body.append('grant', s);
       body.set('decision', o.accept === false ? 'deny' : 'accept');
-      const answer = await request(new URL(form.action, authorizeUrl).toString(), {
+      const answer = await request(new URL(form.action, at).toString(), {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: body.toString(),
@@ -292,7 +252,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
       if (!(Number.isFinite(seconds) && seconds > 0)) throw new Error('the token lifetime must be a positive number of seconds');
       auth.accessTokenTtl = seconds;
     },
-    stats: () => ({ ...auth.stats, dataRequests, unauthorized, byPath: { ...byPath } }),
+    stats: () => ({ ...auth.stats, tokenLog: [...auth.stats.tokenLog], revocationLog: [...auth.stats.revocationLog], dataRequests, unauthorized, byPath: { ...byPath } }),
     resetStats() {
       auth.stats = emptyOAuthStats();
       dataRequests = 0;
@@ -301,6 +261,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     },
     issuedSecrets: () => [...new Set(auth.secrets)],
     sendEvent: (callbackUrl, event, o = {}) => webhooks.sendEvent(callbackUrl, event, o),
+    webhooks: () => webhooks.list(),
   };
   return sim;
 }

@@ -43,7 +43,8 @@ const DATETIME = new Set(['heartrate', 'ring_battery_level']);
 const NO_SINGLE = new Set(['heartrate', 'ring_battery_level', 'personal_info']);
 export const HISTORY_DAYS = 400;
 const DAY_MS = 86400_000;
-const MAX_BATTERY_RANGE_MS = 30 * DAY_MS;
+/** heartrate and ring_battery_level: at most 30 days per request (reported by three clients). */
+const MAX_DATETIME_RANGE_MS = 30 * DAY_MS;
 
 export interface DataContext {
   now(): number;
@@ -51,6 +52,8 @@ export interface DataContext {
   today(): string;
   pageSize: number;
   heartratePageSize: number;
+  /** end_datetime excluded instead of included (Oura does not document which). */
+  datetimeEndExclusive?: boolean;
 }
 
 /** A refusal: the status and JSON body to answer with. */
@@ -201,10 +204,11 @@ export class UserCollections {
     const end = endQ ?? dataEnd;
     const start = startQ ?? end - DAY_MS;
     if (start > end) throw unprocessable('start_datetime', 'start_datetime must not be after end_datetime');
-    if (collection === 'ring_battery_level' && end - start > MAX_BATTERY_RANGE_MS) throw detail(400, 'The range may span at most 30 days.');
+    if (end - start > MAX_DATETIME_RANGE_MS) throw detail(400, 'The range may span at most 30 days.');
     resolved.set('start_datetime', new Date(start).toISOString());
     resolved.set('end_datetime', new Date(end).toISOString());
-    return { series: gridSeries(Math.max(start, dataStart), Math.min(end, dataEnd), step, at), resolved };
+    const last = this.ctx.datetimeEndExclusive ? end - 1 : end;
+    return { series: gridSeries(Math.max(start, dataStart), Math.min(last, dataEnd), step, at), resolved };
   }
 
   private sign(payload: string): string {

@@ -81,7 +81,7 @@ export = function register(RED: NodeRED): void {
 
     node.on('close', (removed: boolean, done: () => void) => {
       if (removed && !node._alias) {
-        tokens.forget(key, false).then(done, done);
+        tokens.forget(key).then(() => done(), () => done());
       } else {
         done();
       }

@@ -222,7 +222,7 @@ export = function register(RED: Red): void {
         status.fetching(node);
         try {
           msg.payload = await fetchOne(owner.handle, { collection: collection!, documentId: event.object_id, timeZone: systemTimeZone() }, {
-            onRetry: (why) => status.retrying(node, why),
+            onRetry: (why, delayMs) => status.retrying(node, why, delayMs),
           });
           msg.oura = { ...info, count: 1 };
         } catch (err) {

@@ -70,8 +70,8 @@ function assertValid(route: string, body: unknown, what: string): void {
 
 const TODAY = '2025-06-30';
 const CLOCK0 = Date.parse(`${TODAY}T10:00:00Z`);
-const REDIRECT = 'http://127.0.0.1:1880/oura/auth/callback';
-const CLIENT: SimClient = { clientId: 'sim-test', clientSecret: 'sim-test-secret-0123456789', redirectUris: [REDIRECT, 'http://localhost:1880/oura/auth/callback'] };
+const REDIRECT = 'http://localhost:1880/oura/auth/callback';
+const CLIENT: SimClient = { clientId: 'sim-test', clientSecret: 'sim-test-secret-0123456789', redirectUris: [REDIRECT, 'http://127.0.0.1:1880/oura/auth/callback'] };
 const OTHER: SimClient = { clientId: 'other-app', clientSecret: 'other-secret-0123456789', redirectUris: [REDIRECT] };
 
 const COLLECTIONS = ['daily_activity', 'daily_cardiovascular_age', 'daily_readiness', 'daily_resilience', 'daily_sleep', 'daily_spo2', 'daily_stress',
@@ -80,8 +80,6 @@ const COLLECTIONS = ['daily_activity', 'daily_cardiovascular_age', 'daily_readin
 const DATETIME = ['heartrate', 'ring_battery_level'];
 const END_EXCLUDED = ['sleep', 'sleep_time', 'daily_activity', 'workout', 'session', 'tag', 'enhanced_tag', 'rest_mode_period'];
 const END_INCLUDED = ['daily_cardiovascular_age', 'daily_readiness', 'daily_resilience', 'daily_sleep', 'daily_spo2', 'daily_stress', 'vO2_max'];
-const NEWER_SCOPES = ['spo2', 'heart_health', 'stress', 'ring_configuration'];
-const SPEC_SCOPES = ['email', 'personal', 'daily', 'heartrate', 'workout', 'tag', 'session', 'spo2Daily'];
 
 function addDays(day: string, n: number): string {
   const [y, m, d] = day.split('-').map(Number);
@@ -127,8 +125,10 @@ function authorizeUrl(sim: Simulator, params: Record<string, string | undefined>
   return u.toString();
 }
 
-async function codeFor(sim: Simulator, scopes?: string[], params: Record<string, string | undefined> = {}): Promise<string> {
-  const loc = new URL(await sim.consent(authorizeUrl(sim, params), { accept: true, scopes }));
+/** A code for `scopes` asked as they are written (bare names are upgraded by the server); `ticked` unticks the rest. */
+async function codeFor(sim: Simulator, scopes?: string[], params: Record<string, string | undefined> = {}, ticked?: string[]): Promise<string> {
+  const asked = scopes ? { scope: scopes.join(' ') } : {};
+  const loc = new URL(await sim.consent(authorizeUrl(sim, { ...asked, ...params }), { accept: true, scopes: ticked }));
   const code = loc.searchParams.get('code');
   assert.ok(code, `no code in ${loc}`);
   return code;
@@ -142,8 +142,8 @@ function exchange(sim: Simulator, code: string, client: SimClient = CLIENT, redi
   return postToken(sim, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: client.clientId, client_secret: client.clientSecret }, { url });
 }
 
-function refresh(sim: Simulator, refreshToken: string, client: SimClient = CLIENT): Promise<Answer> {
-  return postToken(sim, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client.clientId, client_secret: client.clientSecret });
+function refresh(sim: Simulator, refreshToken: string, client: SimClient = CLIENT, url?: string): Promise<Answer> {
+  return postToken(sim, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: client.clientId, client_secret: client.clientSecret }, { url });
 }
 
 interface Tokens {
@@ -154,8 +154,8 @@ interface Tokens {
   token_type: string;
 }
 
-async function tokens(sim: Simulator, scopes?: string[], params: Record<string, string | undefined> = {}): Promise<Tokens> {
-  const r = await exchange(sim, await codeFor(sim, scopes, params));
+async function tokens(sim: Simulator, scopes?: string[], params: Record<string, string | undefined> = {}, ticked?: string[]): Promise<Tokens> {
+  const r = await exchange(sim, await codeFor(sim, scopes, params, ticked));
   assert.equal(r.status, 200, r.text);
   return r.json;
 }
@@ -436,6 +436,31 @@ describe('simulator: data routes like Oura\'s', function () {
     assert.equal(long.status, 400);
   });
 
+  it('heart rate and ring battery: at most 30 days per request (reported by three clients)', async function () {
+    for (const c of DATETIME) {
+      const at = (days: number, extraMs = 0) => new Date(Date.parse(`${TODAY}T00:00:00Z`) - days * 86400_000 + extraMs).toISOString();
+      const thirty = await api(sim, access, `/v2/usercollection/${c}?start_datetime=${at(30)}&end_datetime=${at(0)}`);
+      assert.equal(thirty.status, 200, `${c}: exactly 30 days is allowed`);
+      const more = await api(sim, access, `/v2/usercollection/${c}?start_datetime=${at(30)}&end_datetime=${at(0, 1000)}`);
+      assert.equal(more.status, 400, `${c}: a second more is refused`);
+      assert.match(more.json.detail, /30 days/);
+    }
+  });
+
+  it('datetimeEndExclusive: the end instant is left out (Oura does not document which)', async function () {
+    const q = `start_datetime=${TODAY}T00:00:00Z&end_datetime=${TODAY}T01:00:00Z`;
+    const inclusive = await api(sim, access, `/v2/usercollection/heartrate?${q}`);
+    const other = await startSimulator({ clients: [CLIENT], now: () => CLOCK0, today: TODAY, datetimeEndExclusive: true });
+    try {
+      const exclusive = await api(other, (await tokens(other)).access_token, `/v2/usercollection/heartrate?${q}`);
+      assert.equal(inclusive.json.data.length, 51);
+      assert.equal(exclusive.json.data.length, 50);
+      assert.equal(inclusive.json.data.at(-1).timestamp, '2025-06-30T01:00:00+00:00');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('one made-up sleeper: a long sleep every night (22:30-00:30, 6-9 h), naps on some days, scores that follow the night', async function () {
     const start = addDays(TODAY, -60);
     const sleep = (await pages(sim, access, '/v2/usercollection/sleep', `start_date=${start}&end_date=${TODAY}`)).docs;
@@ -522,7 +547,7 @@ describe('simulator: scopes per collection', function () {
 
   it('unticked scopes are not granted, and each collection checks its scope (401 for older scopes, 403 for newer)', async function () {
     const t = await tokens(ctx.sim, ['daily', 'personal']);
-    assert.deepEqual(t.scope.split(' ').sort(), ['daily', 'personal']);
+    assert.deepEqual(t.scope.split(' ').sort(), ['extapi:daily', 'extapi:personal'], 'bare names asked, extapi:* granted (one report)');
     const expect: Record<string, number> = {
       daily_activity: 200, daily_readiness: 200, daily_sleep: 200, sleep: 200, sleep_time: 200, daily_stress: 200, rest_mode_period: 200, personal_info: 200,
       heartrate: 401, workout: 401, session: 401, tag: 401, enhanced_tag: 401,
@@ -533,19 +558,23 @@ describe('simulator: scopes per collection', function () {
       assert.equal(r.status, expect[c], `${c}: ${r.text}`);
       if (r.status !== 200) assert.match(r.json.detail, /scope/);
     }
+    const ticked = await tokens(ctx.sim, undefined, {}, ['daily']);
+    assert.equal(ticked.scope, 'extapi:daily', 'a box unticked on the consent page is not granted');
   });
 
-  it('spo2Daily or spo2 opens daily_spo2; heart_health, stress and ring_configuration open theirs', async function () {
-    const open = async (scope: string, c: string) => (await api(ctx.sim, (await tokens(ctx.sim, [scope])).access_token, `/v2/usercollection/${c}`)).status;
+  it('extapi:spo2 opens daily_spo2 (asked as spo2Daily or spo2); heart_health, stress and the default grant open theirs', async function () {
+    const open = async (scope: string | undefined, c: string) => (await api(ctx.sim, (await tokens(ctx.sim, scope ? [scope] : undefined)).access_token, `/v2/usercollection/${c}`)).status;
     assert.equal(await open('spo2Daily', 'daily_spo2'), 200);
     assert.equal(await open('spo2', 'daily_spo2'), 200);
+    assert.equal(await open('extapi:spo2', 'daily_spo2'), 200);
     assert.equal(await open('heart_health', 'vO2_max'), 200);
     assert.equal(await open('heart_health', 'daily_cardiovascular_age'), 200);
     assert.equal(await open('stress', 'daily_resilience'), 200);
-    assert.equal(await open('ring_configuration', 'ring_battery_level'), 200);
-    assert.equal(await open('ring_configuration', 'ring_configuration'), 200);
     assert.equal(await open('workout', 'workout'), 200);
     assert.equal(await open('tag', 'enhanced_tag'), 200);
+    // ring_configuration is not in the published list: only the default grant (no scope asked) opens ring data.
+    assert.equal(await open(undefined, 'ring_battery_level'), 200);
+    assert.equal(await open(undefined, 'ring_configuration'), 200);
   });
 
   it('personal_info: its id needs no scope, personal data needs `personal`, the email needs `email`', async function () {
@@ -569,28 +598,83 @@ describe('simulator: scopes per collection', function () {
   });
 });
 
+describe('simulator: bareScopes "ignore" (the other report)', function () {
+  const ctx = useSimulator(() => ({ bareScopes: 'ignore' }));
+
+  it('bare names are silently not granted: the authorization succeeds, the data calls fail', async function () {
+    const t = await tokens(ctx.sim, ['daily']);
+    assert.equal(t.scope, '');
+    assert.equal((await api(ctx.sim, t.access_token, '/v2/usercollection/daily_sleep')).status, 401);
+    const named = await tokens(ctx.sim, ['extapi:daily']);
+    assert.equal(named.scope, 'extapi:daily');
+    assert.equal((await api(ctx.sim, named.access_token, '/v2/usercollection/daily_sleep')).status, 200);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // OAuth
 // ---------------------------------------------------------------------------------------------
 
+describe('simulator: two hosts and discovery', function () {
+  const ctx = useSimulator(() => ({}));
+
+  it('publishes an OIDC discovery document under the issuer, its endpoints on its own origin', async function () {
+    const r = await call(`${ctx.sim.issuer}/.well-known/openid-configuration`);
+    assert.equal(r.status, 200);
+    assert.equal(ctx.sim.discoveryUrl, `${ctx.sim.issuer}/.well-known/openid-configuration`);
+    assert.equal(ctx.sim.issuer, `${ctx.sim.moiUrl}/oauth/v2/ext/oauth-anonymous`);
+    assert.equal(r.json.issuer, ctx.sim.issuer);
+    assert.equal(r.json.authorization_endpoint, `${ctx.sim.moiUrl}/oauth/v2/ext/oauth-authorize`);
+    assert.equal(r.json.token_endpoint, `${ctx.sim.moiUrl}/oauth/v2/ext/oauth-token`);
+    assert.equal(r.json.revocation_endpoint, `${ctx.sim.moiUrl}/oauth/v2/ext/oauth-revoke`);
+    assert.deepEqual(r.json.code_challenge_methods_supported, ['S256', 'plain']);
+    assert.ok(r.json.scopes_supported.includes('extapi:daily') && !r.json.scopes_supported.includes('extapi:ring_configuration'));
+    assert.deepEqual([ctx.sim.authorizeUrl, ctx.sim.tokenUrl, ctx.sim.revokeUrl], [r.json.authorization_endpoint, r.json.token_endpoint, r.json.revocation_endpoint]);
+    ctx.sim.setFaults([{ kind: '503', target: 'discovery' }]);
+    assert.equal((await call(ctx.sim.discoveryUrl)).status, 503, 'a fault can make it unreadable');
+  });
+
+  it('each path answers on its own host only: a request to the wrong host is a 404', async function () {
+    assert.notEqual(ctx.sim.url, ctx.sim.moiUrl);
+    const t = await tokens(ctx.sim, ['daily']);
+    assert.equal((await api(ctx.sim, t.access_token, '/v2/usercollection/daily_sleep')).status, 200);
+    assert.equal((await call(`${ctx.sim.moiUrl}/v2/usercollection/daily_sleep`, { headers: { Authorization: `Bearer ${t.access_token}` } })).status, 404);
+    assert.equal((await call(`${ctx.sim.url}/oauth/v2/ext/oauth-token`, { method: 'POST', headers: FORM, body: 'grant_type=refresh_token' })).status, 404);
+    assert.equal((await call(`${ctx.sim.moiUrl}/oauth/token`, { method: 'POST', headers: FORM, body: 'grant_type=refresh_token' })).status, 404);
+    assert.equal((await call(`${ctx.sim.url}/oauth/v2/ext/oauth-anonymous/.well-known/openid-configuration`)).status, 404);
+    assert.equal((await call(`${ctx.sim.moiUrl}/_sim/stats`)).status, 404);
+  });
+
+  it('the old consent URL forwards to the current server and drops the scope parameter', async function () {
+    const old = new URL(ctx.sim.legacyAuthorizeUrl);
+    for (const [k, v] of Object.entries({ response_type: 'code', client_id: CLIENT.clientId, redirect_uri: REDIRECT, state: 's', scope: 'daily' })) old.searchParams.set(k, v);
+    const r = await call(old.toString());
+    assert.equal(r.status, 302);
+    const to = new URL(String(r.headers.location));
+    assert.equal(`${to.origin}${to.pathname}`, ctx.sim.authorizeUrl);
+    assert.equal(to.searchParams.get('scope'), null);
+    assert.equal(to.searchParams.get('state'), 's');
+  });
+});
+
 describe('simulator: the consent page', function () {
   const ctx = useSimulator(() => ({}));
 
-  it('lists every scope (the spec\'s and the newer ones) when none is asked for, ticked, with real Accept / Deny buttons', async function () {
+  it('lists every scope the app may ask for when none is asked for, ticked, with real Accept / Deny buttons', async function () {
     const r = await call(authorizeUrl(ctx.sim));
     assert.equal(r.status, 200);
     assert.match(r.headers['content-type'] ?? '', /text\/html/);
     assert.match(r.text, /<title>Oura simulator – authorize sim-test<\/title>/);
-    for (const s of [...SPEC_SCOPES, ...NEWER_SCOPES]) {
+    for (const s of ['extapi:daily', 'extapi:personal', 'extapi:heartrate', 'extapi:spo2', 'email', 'extapi:ring_configuration']) {
       assert.match(r.text, new RegExp(`<input type="checkbox" name="grant" value="${s}" checked>`), s);
     }
-    assert.match(r.text, /<form method="post" action="\/oauth\/authorize\/decision">/);
+    assert.match(r.text, /<form method="post" action="\/oauth\/v2\/ext\/oauth-authorize\/decision">/);
     assert.match(r.text, /<button type="submit" name="decision" value="accept">Accept<\/button>/);
     assert.match(r.text, /<button type="submit" name="decision" value="deny">Deny<\/button>/);
     for (const k of ['response_type', 'client_id', 'redirect_uri', 'state']) assert.match(r.text, new RegExp(`<input type="hidden" name="${k}"`), k);
 
-    const two = await call(authorizeUrl(ctx.sim, { scope: 'daily heartrate' }));
-    assert.deepEqual([...two.text.matchAll(/name="grant" value="([^"]+)"/g)].map((m) => m[1]), ['daily', 'heartrate']);
+    const two = await call(authorizeUrl(ctx.sim, { scope: 'extapi:daily heartrate' }));
+    assert.deepEqual([...two.text.matchAll(/name="grant" value="([^"]+)"/g)].map((m) => m[1]), ['extapi:daily', 'extapi:heartrate']);
   });
 
   it('escapes everything it reflects', async function () {
@@ -610,8 +694,8 @@ describe('simulator: the consent page', function () {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ client_id: 'nobody' }, /Unknown client_id/],
       [{ redirect_uri: `${REDIRECT}/` }, /not registered/],
-      [{ redirect_uri: 'http://127.0.0.1:1881/oura/auth/callback' }, /not registered/],
-      [{ redirect_uri: 'HTTP://127.0.0.1:1880/oura/auth/callback' }, /not registered/],
+      [{ redirect_uri: 'http://localhost:1881/oura/auth/callback' }, /not registered/],
+      [{ redirect_uri: 'HTTP://localhost:1880/oura/auth/callback' }, /not registered/],
     ];
     for (const [params, message] of cases) {
       const r = await call(authorizeUrl(ctx.sim, params));
@@ -620,44 +704,60 @@ describe('simulator: the consent page', function () {
       assert.match(r.text, message);
       await assert.rejects(ctx.sim.consent(authorizeUrl(ctx.sim, params)), message);
     }
-    assert.equal((await call(authorizeUrl(ctx.sim, { redirect_uri: 'http://localhost:1880/oura/auth/callback' }))).status, 200, 'each registered URI works');
+    assert.equal((await call(authorizeUrl(ctx.sim, { redirect_uri: 'http://127.0.0.1:1880/oura/auth/callback' }))).status, 200, 'each registered URI works');
   });
 
-  it('errors after the redirect URI is known go back to it: unsupported_response_type, invalid_scope', async function () {
+  it('errors after the redirect URI is known go back to it, with iss: unsupported_response_type, invalid_scope, a bad PKCE method', async function () {
     const token = new URL(await ctx.sim.consent(authorizeUrl(ctx.sim, { response_type: 'token' })));
     assert.equal(token.searchParams.get('error'), 'unsupported_response_type');
     assert.equal(token.searchParams.get('state'), 'state-1');
+    assert.equal(token.searchParams.get('iss'), ctx.sim.issuer);
     const scope = new URL(await ctx.sim.consent(authorizeUrl(ctx.sim, { scope: 'daily steps' })));
     assert.equal(scope.searchParams.get('error'), 'invalid_scope');
+    const pkce = new URL(await ctx.sim.consent(authorizeUrl(ctx.sim, { code_challenge: 'x'.repeat(43), code_challenge_method: 'S512' })));
+    assert.equal(pkce.searchParams.get('error'), 'invalid_request');
   });
 
-  it('Accept redirects with code, granted scope and state; Deny with access_denied', async function () {
+  it('Accept redirects with code, granted scope, state and iss (RFC 9207); Deny with access_denied', async function () {
     const yes = new URL(await ctx.sim.consent(authorizeUrl(ctx.sim, { scope: 'daily heartrate personal', state: 'a b&c' }), { scopes: ['daily', 'personal'] }));
     assert.equal(`${yes.origin}${yes.pathname}`, REDIRECT);
     assert.ok(yes.searchParams.get('code'));
-    assert.equal(yes.searchParams.get('scope'), 'daily personal');
+    assert.equal(yes.searchParams.get('scope'), 'extapi:daily extapi:personal');
     assert.equal(yes.searchParams.get('state'), 'a b&c');
+    assert.equal(yes.searchParams.get('iss'), ctx.sim.issuer);
     const no = new URL(await ctx.sim.consent(authorizeUrl(ctx.sim), { accept: false }));
     assert.equal(no.searchParams.get('error'), 'access_denied');
     assert.ok(no.searchParams.get('error_description'));
     assert.equal(no.searchParams.get('state'), 'state-1');
+    assert.equal(no.searchParams.get('iss'), ctx.sim.issuer);
     assert.equal(no.searchParams.get('code'), null);
   });
 
   it('the form itself: a tampered form cannot grant more than was asked for', async function () {
-    const form = new URLSearchParams({ response_type: 'code', client_id: CLIENT.clientId, redirect_uri: REDIRECT, state: 's', scope: 'daily', decision: 'accept' });
-    form.append('grant', 'daily');
+    const form = new URLSearchParams({ response_type: 'code', client_id: CLIENT.clientId, redirect_uri: REDIRECT, state: 's', scope: 'extapi:daily', decision: 'accept' });
+    form.append('grant', 'extapi:daily');
     form.append('grant', 'email');
-    const r = await call(`${ctx.sim.url}/oauth/authorize/decision`, { method: 'POST', headers: FORM, body: form.toString() });
+    const r = await call(`${ctx.sim.moiUrl}/oauth/v2/ext/oauth-authorize/decision`, { method: 'POST', headers: FORM, body: form.toString() });
     assert.equal(r.status, 302);
     const loc = new URL(String(r.headers.location));
-    assert.equal(loc.searchParams.get('scope'), 'daily');
+    assert.equal(loc.searchParams.get('scope'), 'extapi:daily');
     const t = await exchange(ctx.sim, loc.searchParams.get('code')!);
-    assert.equal(t.json.scope, 'daily');
+    assert.equal(t.json.scope, 'extapi:daily');
   });
 });
 
-describe('simulator: the token endpoint', function () {
+describe('simulator: refuseLoopbackIp (one report)', function () {
+  const ctx = useSimulator(() => ({ refuseLoopbackIp: true }));
+
+  it('refuses a redirect URI on 127.0.0.1 with 400 invalid_request, while localhost works', async function () {
+    const r = await call(authorizeUrl(ctx.sim, { redirect_uri: 'http://127.0.0.1:1880/oura/auth/callback' }));
+    assert.equal(r.status, 400);
+    assert.match(r.text, /invalid_request/);
+    assert.equal((await call(authorizeUrl(ctx.sim))).status, 200);
+  });
+});
+
+describe('simulator: the token endpoints', function () {
   const ctx = useSimulator(() => ({}));
 
   it('answers like Oura and records where the secret travelled', async function () {
@@ -667,13 +767,14 @@ describe('simulator: the token endpoint', function () {
     assert.deepEqual(Object.keys(r.json).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
     assert.equal(r.json.token_type, 'bearer');
     assert.equal(r.json.expires_in, 86400);
-    assert.equal(r.json.scope, 'daily heartrate');
+    assert.equal(r.json.scope, 'extapi:daily extapi:heartrate');
     const s = ctx.sim.stats();
     assert.equal(s.lastTokenRequestBody?.client_secret, '***');
     assert.equal(s.lastTokenRequestBody?.code, code);
     assert.equal(s.lastTokenRequestQuery, '');
     assert.equal(s.tokenRequests, 1);
     assert.equal(s.codeExchanges, 1);
+    assert.deepEqual(s.tokenLog, [{ server: 'current', grant: 'authorization_code', clientId: CLIENT.clientId, status: 200 }]);
     const secrets = ctx.sim.issuedSecrets();
     for (const x of [code, r.json.access_token, r.json.refresh_token, CLIENT.clientSecret, OTHER.clientSecret]) assert.ok(secrets.includes(x));
   });
@@ -689,7 +790,7 @@ describe('simulator: the token endpoint', function () {
     const c2 = await codeFor(ctx.sim);
     const slash = await exchange(ctx.sim, c2, CLIENT, `${REDIRECT}/`);
     assert.deepEqual([slash.status, slash.json.error], [400, 'invalid_grant']);
-    const otherUri = await exchange(ctx.sim, await codeFor(ctx.sim), CLIENT, 'http://localhost:1880/oura/auth/callback');
+    const otherUri = await exchange(ctx.sim, await codeFor(ctx.sim), CLIENT, 'http://127.0.0.1:1880/oura/auth/callback');
     assert.deepEqual([otherUri.status, otherUri.json.error], [400, 'invalid_grant'], 'another registered URI is still another URI');
     const otherClient = await exchange(ctx.sim, await codeFor(ctx.sim), OTHER);
     assert.deepEqual([otherClient.status, otherClient.json.error], [400, 'invalid_grant']);
@@ -724,13 +825,62 @@ describe('simulator: the token endpoint', function () {
     assert.equal((await call(ctx.sim.tokenUrl)).status, 405);
   });
 
+  it('PKCE: with a challenge, the current server needs the matching code_verifier (S256 or plain)', async function () {
+    const verifier = crypto.randomBytes(32).toString('base64url');
+    const challenge = crypto.createHash('sha256').update(verifier).digest('base64url');
+    const code = await codeFor(ctx.sim, undefined, { code_challenge: challenge, code_challenge_method: 'S256' });
+    const form = { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret };
+    const missing = await postToken(ctx.sim, form);
+    assert.deepEqual([missing.status, missing.json.error], [400, 'invalid_grant']);
+    assert.match(missing.json.error_description, /PKCE/);
+    assert.equal((await postToken(ctx.sim, { ...form, code_verifier: crypto.randomBytes(32).toString('base64url') })).json.error, 'invalid_grant');
+    assert.equal((await postToken(ctx.sim, { ...form, code_verifier: verifier })).status, 200, 'the failed attempts did not use the code up');
+    const plain = await codeFor(ctx.sim, undefined, { code_challenge: verifier });
+    assert.equal((await postToken(ctx.sim, { ...form, code: plain, code_verifier: verifier })).status, 200, 'no method = plain');
+    assert.equal((await exchange(ctx.sim, await codeFor(ctx.sim))).status, 200, 'no challenge, no verifier needed');
+  });
+
+  it('an app of the new portal: the legacy URL answers 401 "Invalid client" to a code and 400 "Invalid request" to a refresh, using nothing up', async function () {
+    const code = await codeFor(ctx.sim);
+    const atLegacy = await exchange(ctx.sim, code, CLIENT, REDIRECT, ctx.sim.legacyTokenUrl);
+    assert.deepEqual([atLegacy.status, atLegacy.json], [401, { detail: 'Invalid client' }]);
+    const t = await exchange(ctx.sim, code);
+    assert.equal(t.status, 200, 'the code survived');
+    const refreshAtLegacy = await refresh(ctx.sim, t.json.refresh_token, CLIENT, ctx.sim.legacyTokenUrl);
+    assert.deepEqual([refreshAtLegacy.status, refreshAtLegacy.json], [400, { detail: 'Invalid request' }]);
+    assert.equal((await refresh(ctx.sim, t.json.refresh_token)).status, 200, 'the refresh token survived');
+    assert.equal((await refresh(ctx.sim, 'made-up', CLIENT, ctx.sim.legacyTokenUrl)).status, 400);
+    assert.deepEqual(ctx.sim.stats().tokenLog.map((e) => `${e.server} ${e.grant} ${e.status}`), [
+      'legacy authorization_code 401', 'current authorization_code 200', 'legacy refresh_token 400', 'current refresh_token 200', 'legacy refresh_token 400',
+    ]);
+  });
+
+  it('an app of the old portal consents at the current server, but only the legacy URL takes its codes and refreshes (and ignores code_verifier)', async function () {
+    const old: SimClient = { clientId: 'old-app', clientSecret: 'old-secret-0123456789', redirectUris: [REDIRECT], portal: 'old' };
+    ctx.sim.addClient(old);
+    const verifier = crypto.randomBytes(32).toString('base64url');
+    const code = await codeFor(ctx.sim, undefined, { client_id: old.clientId, code_challenge: crypto.createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
+    const atCurrent = await exchange(ctx.sim, code, old);
+    assert.deepEqual([atCurrent.status, atCurrent.json.error], [401, 'invalid_client']);
+    const t = await exchange(ctx.sim, code, old, REDIRECT, ctx.sim.legacyTokenUrl);
+    assert.equal(t.status, 200, `no verifier sent: ${t.text}`);
+    assert.equal((await refresh(ctx.sim, t.json.refresh_token, old)).json.error, 'invalid_client');
+    const r = await refresh(ctx.sim, t.json.refresh_token, old, ctx.sim.legacyTokenUrl);
+    assert.equal(r.status, 200);
+    assert.equal((await api(ctx.sim, r.json.access_token, '/v2/usercollection/daily_sleep')).status, 200);
+    // What "Check credentials" reads: a made-up refresh token.
+    assert.equal((await refresh(ctx.sim, 'made-up', old, ctx.sim.legacyTokenUrl)).json.error, 'invalid_grant');
+    assert.equal((await refresh(ctx.sim, 'made-up', CLIENT)).json.error, 'invalid_grant');
+    assert.equal((await refresh(ctx.sim, 'made-up', { ...CLIENT, clientSecret: 'wrong' })).json.error, 'invalid_client');
+  });
+
   it('refresh tokens rotate, are single use, and take the old access token with them', async function () {
     const t = await tokens(ctx.sim, ['daily']);
     const r1 = await refresh(ctx.sim, t.refresh_token);
     assert.equal(r1.status, 200);
     assert.notEqual(r1.json.refresh_token, t.refresh_token);
     assert.notEqual(r1.json.access_token, t.access_token);
-    assert.equal(r1.json.scope, 'daily', 'the grant keeps its scopes');
+    assert.equal(r1.json.scope, 'extapi:daily', 'the grant keeps its scopes');
     assert.equal((await api(ctx.sim, t.access_token, '/v2/usercollection/daily_sleep')).status, 401, 'old access token gone');
     assert.equal((await api(ctx.sim, r1.json.access_token, '/v2/usercollection/daily_sleep')).status, 200);
     const reuse = await refresh(ctx.sim, t.refresh_token);
@@ -745,25 +895,38 @@ describe('simulator: the token endpoint', function () {
     assert.equal(ctx.sim.stats().refreshReuse, 1);
   });
 
-  it('expireAccessTokens, revokeAll, revoke and the access token lifetime', async function () {
+  it('expireAccessTokens, revokeAll and the access token lifetime', async function () {
     const t = await tokens(ctx.sim);
     ctx.sim.expireAccessTokens();
     assert.equal((await api(ctx.sim, t.access_token, '/v2/usercollection/daily_sleep')).status, 401);
     const r = await refresh(ctx.sim, t.refresh_token);
     assert.equal((await api(ctx.sim, r.json.access_token, '/v2/usercollection/daily_sleep')).status, 200, 'a refresh after expiry works');
-
     ctx.clock.now += 86400_000 + 1000;
     assert.equal((await api(ctx.sim, r.json.access_token, '/v2/usercollection/daily_sleep')).status, 401, 'expired after expires_in');
-
     ctx.sim.revokeAll();
     assert.equal((await refresh(ctx.sim, r.json.refresh_token)).json.error, 'invalid_grant', 'revoking the app kills refresh tokens');
+  });
 
+  it('revocation: RFC 7009 at the current server (client credentials in the body), ?access_token= at the legacy URL', async function () {
     const a = await tokens(ctx.sim);
+    const revoke = (form: Record<string, string>) => call(ctx.sim.revokeUrl, { method: 'POST', headers: FORM, body: new URLSearchParams(form).toString() });
+    const unauthenticated = await revoke({ token: a.refresh_token, token_type_hint: 'refresh_token' });
+    assert.deepEqual([unauthenticated.status, unauthenticated.json.error], [401, 'invalid_client']);
+    assert.equal((await refresh(ctx.sim, a.refresh_token)).status, 200, 'a refused revocation changes nothing');
     const b = await tokens(ctx.sim);
-    assert.equal((await call(`${ctx.sim.revokeUrl}`, { method: 'POST', headers: FORM, body: `access_token=${a.access_token}` })).status, 200);
-    assert.equal((await call(`${ctx.sim.revokeUrl}?access_token=${b.access_token}`)).status, 200, 'GET with the token in the query, as reported');
-    for (const x of [a, b]) assert.equal((await api(ctx.sim, x.access_token, '/v2/usercollection/daily_sleep')).status, 401);
-    assert.equal(ctx.sim.stats().revocations, 2);
+    const ok = await revoke({ token: b.refresh_token, token_type_hint: 'refresh_token', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret });
+    assert.equal(ok.status, 200);
+    assert.equal((await refresh(ctx.sim, b.refresh_token)).json.error, 'invalid_grant', 'the refresh token is dead');
+    assert.equal((await api(ctx.sim, b.access_token, '/v2/usercollection/daily_sleep')).status, 401, 'and its access token with it');
+    assert.equal((await revoke({ token: 'unknown', client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret })).status, 200, 'an unknown token is no error');
+    const c = await tokens(ctx.sim);
+    assert.equal((await revoke({ token: c.access_token, client_id: OTHER.clientId, client_secret: OTHER.clientSecret })).status, 200);
+    assert.equal((await api(ctx.sim, c.access_token, '/v2/usercollection/daily_sleep')).status, 200, 'another client cannot revoke it');
+    assert.equal((await call(`${ctx.sim.legacyRevokeUrl}?access_token=${c.access_token}`, { method: 'POST' })).status, 200);
+    assert.equal((await api(ctx.sim, c.access_token, '/v2/usercollection/daily_sleep')).status, 401);
+    assert.deepEqual(ctx.sim.stats().revocationLog.map((e) => `${e.server} ${e.form} ${e.hint ?? '-'} ${e.status}`), [
+      'current rfc7009 refresh_token 401', 'current rfc7009 refresh_token 200', 'current rfc7009 - 200', 'current rfc7009 - 200', 'legacy legacy - 200',
+    ]);
   });
 
   it('accessTokenTtl sets expires_in; setAccessTokenTtl changes it for new tokens', async function () {
@@ -782,7 +945,7 @@ describe('simulator: the token endpoint', function () {
     }
   });
 
-  it('faults on the token endpoint fire before any code or refresh token is consumed', async function () {
+  it('faults on the token endpoints fire before any code or refresh token is consumed', async function () {
     for (const kind of ['429', '500', '503', 'drop', 'garbage'] as const) {
       const code = await codeFor(ctx.sim);
       ctx.sim.setFaults([{ kind, target: 'token' }]);
@@ -802,35 +965,16 @@ describe('simulator: the token endpoint', function () {
     ctx.sim.setFaults([{ kind: '503', target: 'data' }]);
     assert.equal((await refresh(ctx.sim, t.refresh_token)).status, 200, 'data faults leave the token endpoint alone');
   });
+});
 
-  it('newPortalOnly: /oauth/token answers 400 invalid_request, /oauth/v2/ext/oauth-token works', async function () {
-    const sim = await startSimulator({ clients: [CLIENT], newPortalOnly: true });
-    try {
-      assert.ok(sim.tokenUrl.endsWith('/oauth/v2/ext/oauth-token'));
-      const code = await codeFor(sim);
-      const old = await exchange(sim, code, CLIENT, REDIRECT, `${sim.url}/oauth/token`);
-      assert.equal(old.status, 400);
-      assert.equal(old.json.error, 'invalid_request');
-      assert.equal((await exchange(sim, code)).status, 200, 'the failed attempt did not consume the code');
-      assert.equal(sim.stats().tokenRequests, 2);
-      assert.equal(sim.stats().byPath['/oauth/token'], 1);
-      assert.equal(sim.stats().byPath['/oauth/v2/ext/oauth-token'], 1);
-    } finally {
-      await sim.close();
-    }
-  });
+describe('simulator: legacyBurnsCode (one report)', function () {
+  const ctx = useSimulator(() => ({ legacyBurnsCode: true }));
 
-  it('tokenPath and scopePrefix options', async function () {
-    const sim = await startSimulator({ clients: [CLIENT], tokenPath: '/oauth2/token', scopePrefix: true });
-    try {
-      assert.equal(sim.tokenUrl, `${sim.url}/oauth2/token`);
-      const t = await tokens(sim, ['daily', 'heartrate']);
-      assert.equal(t.scope, 'extapi:daily extapi:heartrate');
-      assert.equal((await api(sim, t.access_token, '/v2/usercollection/heartrate')).status, 200);
-      assert.equal((await exchange(sim, await codeFor(sim), CLIENT, REDIRECT, `${sim.url}/oauth/v2/ext/oauth-token`)).status, 200, 'the new-portal path always works');
-    } finally {
-      await sim.close();
-    }
+  it('a code sent to the legacy URL first is used up for the current server', async function () {
+    const code = await codeFor(ctx.sim);
+    assert.equal((await exchange(ctx.sim, code, CLIENT, REDIRECT, ctx.sim.legacyTokenUrl)).status, 401);
+    const after = await exchange(ctx.sim, code);
+    assert.deepEqual([after.status, after.json.error], [400, 'invalid_grant']);
   });
 });
 
@@ -1070,7 +1214,7 @@ describe('simulator: control routes', function () {
     const consent = await control('POST', 'consent', { authorizeUrl: u, accept: true, scopes: ['daily'] });
     assert.equal(consent.status, 200);
     const loc = new URL(consent.json.location);
-    assert.equal(loc.searchParams.get('scope'), 'daily');
+    assert.equal(loc.searchParams.get('scope'), 'extapi:daily');
     assert.equal((await control('POST', 'ttl', { seconds: 60 })).status, 200);
     const t = await exchange(ctx.sim, loc.searchParams.get('code')!, extra, extra.redirectUris[0]);
     assert.equal(t.json.expires_in, 60);
@@ -1112,15 +1256,18 @@ describe('simulator: control routes', function () {
 describe('simulator: command line', function () {
   it('parses its arguments; a redirect URI keeps its colons', function () {
     const o = parseArgs(['--port', '0', '--host', '127.0.0.1', '--token-ttl', '60', '--page-size', '5', '--today', TODAY,
-      '--client', 'a:s1:http://127.0.0.1:1880/cb,http://localhost:1880/cb', '--client', 'b:s2:https://x.example/cb']);
+      '--client', 'a:s1:http://127.0.0.1:1880/cb,http://localhost:1880/cb', '--legacy-client', 'b:s2:https://x.example/cb',
+      '--bare-scopes', 'ignore', '--refuse-loopback-ip', '--legacy-burns-code', '--datetime-end-exclusive']);
     assert.deepEqual(o, {
-      port: 0, host: '127.0.0.1', accessTokenTtl: 60, pageSize: 5, today: TODAY,
+      port: 0, moiPort: 0, host: '127.0.0.1', accessTokenTtl: 60, pageSize: 5, today: TODAY,
+      bareScopes: 'ignore', refuseLoopbackIp: true, legacyBurnsCode: true, datetimeEndExclusive: true,
       clients: [
-        { clientId: 'a', clientSecret: 's1', redirectUris: ['http://127.0.0.1:1880/cb', 'http://localhost:1880/cb'] },
-        { clientId: 'b', clientSecret: 's2', redirectUris: ['https://x.example/cb'] },
+        { clientId: 'a', clientSecret: 's1', redirectUris: ['http://127.0.0.1:1880/cb', 'http://localhost:1880/cb'], portal: 'new' },
+        { clientId: 'b', clientSecret: 's2', redirectUris: ['https://x.example/cb'], portal: 'old' },
       ],
     });
-    assert.equal(parseArgs([]).port, 8787);
+    assert.deepEqual([parseArgs([]).port, parseArgs([]).moiPort], [8787, 8788], 'the authorization server listens next door');
+    assert.equal(parseArgs(['--port', '9000', '--moi-port', '9100']).moiPort, 9100);
   });
 
   it('prints one line when listening, serves, and exits cleanly on SIGTERM', async function () {
@@ -1132,18 +1279,20 @@ describe('simulator: command line', function () {
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      const url = await new Promise<string>((resolve, reject) => {
+      const [url, moi] = await new Promise<string[]>((resolve, reject) => {
         child.stdout.on('data', (c: Buffer) => {
           out += c.toString();
-          const m = /^Oura simulator listening on (http:\/\/\S+)\n/.exec(out);
-          if (m) resolve(m[1]);
+          const m = /^Oura simulator listening on (http:\/\/\S+) \(authorization server (http:\/\/\S+)\)\n/.exec(out);
+          if (m) resolve([m[1], m[2]]);
         });
         child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
       });
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
-      const page = await call(`${url}/oauth/authorize?response_type=code&client_id=cli&redirect_uri=${encodeURIComponent(REDIRECT)}`);
+      assert.match(moi, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal((await call(`${url}/_sim/info`)).json.moiUrl, moi);
+      const page = await call(`${moi}/oauth/v2/ext/oauth-authorize?response_type=code&client_id=cli&redirect_uri=${encodeURIComponent(REDIRECT)}`);
       assert.equal(page.status, 200, '--client registered');
-      const demo = await call(`${url}/oauth/authorize?response_type=code&client_id=demo-client&redirect_uri=${encodeURIComponent(REDIRECT)}`);
+      const demo = await call(`${moi}/oauth/v2/ext/oauth-authorize?response_type=code&client_id=demo-client&redirect_uri=${encodeURIComponent(REDIRECT)}`);
       assert.equal(demo.status, 400, '--client replaces the default client');
     } finally {
       child.kill('SIGTERM');

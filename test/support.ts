@@ -10,6 +10,7 @@ import { strict as assert } from 'assert';
 import { startSimulator, Simulator, SimOptions } from '../sim/server';
 import * as tokens from '../src/lib/tokens';
 import * as pending from '../src/lib/pending';
+import { resetDiscovery } from '../src/lib/discovery';
 import { timing } from '../src/lib/retry';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -21,7 +22,9 @@ export const sleepNode = require('../src/oura-sleep');
 
 export const CLIENT_ID = 'test-client';
 export const CLIENT_SECRET = 'test-secret-0123456789';
-export const REDIRECT = 'http://127.0.0.1:1880/oura/auth/callback';
+export const REDIRECT = 'http://localhost:1880/oura/auth/callback';
+/** An app of Oura's old portal: only the legacy token URL accepts it. */
+export const LEGACY_APP = { clientId: 'test-legacy-client', clientSecret: 'test-legacy-secret-0123456789', redirectUris: [REDIRECT], portal: 'old' as const };
 
 export interface Env {
   sim: Simulator;
@@ -31,16 +34,17 @@ export interface Env {
 }
 
 const savedTiming = { ...timing };
+const OURA_ENV = ['OURA_MOI_URL', 'OURA_API_URL', 'OURA_AUTHORIZE_URL', 'OURA_TOKEN_URL', 'OURA_REVOKE_URL'];
 
 export async function setUp(opts: SimOptions = {}): Promise<Env> {
   const sim = await startSimulator({
-    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT] }],
+    clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT] }, LEGACY_APP],
     ...opts,
   });
-  process.env.OURA_AUTHORIZE_URL = sim.authorizeUrl;
-  process.env.OURA_TOKEN_URL = sim.tokenUrl;
-  process.env.OURA_API_URL = sim.url;
-  process.env.OURA_REVOKE_URL = sim.revokeUrl;
+  // Only the two hosts, as a user would: every endpoint is found at its real path under them.
+  for (const k of OURA_ENV) delete process.env[k];
+  Object.assign(process.env, sim.env());
+  resetDiscovery();
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oura-nr-'));
   helper.settings({ userDir, credentialSecret: 'test-credential-secret' });
   const sleeps: number[] = [];
@@ -63,7 +67,8 @@ export async function tearDown(env: Env | undefined): Promise<void> {
     await env.sim.close();
     fs.rmSync(env.userDir, { recursive: true, force: true });
   }
-  for (const k of ['OURA_AUTHORIZE_URL', 'OURA_TOKEN_URL', 'OURA_API_URL', 'OURA_REVOKE_URL']) delete process.env[k];
+  for (const k of OURA_ENV) delete process.env[k];
+  resetDiscovery();
 }
 
 export function accountConfig(id = 'acc1', extra: Record<string, unknown> = {}) {

@@ -8,7 +8,7 @@ const { startSimulator } = require('../../sim/server');
 
 const opts = JSON.parse(process.argv[2] || '{}');
 startSimulator(opts).then((sim) => {
-  console.log(`bench simulator listening on ${sim.url}`);
+  console.log(`bench simulator listening on ${sim.url} (authorization server ${sim.moiUrl})`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;

@@ -4,8 +4,9 @@ const path = require('path');
 const { ManagedProcess, ROOT, call, callOk } = require('./common');
 
 class SimProcess {
-  constructor(url, proc) {
+  constructor(url, moiUrl, proc) {
     this.url = url;
+    this.moiUrl = moiUrl;
     this.proc = proc;
   }
 
@@ -19,22 +20,17 @@ class SimProcess {
       cwd: ROOT,
       env: { ...process.env },
     });
-    const m = await proc.waitForLine(/bench simulator listening on (http:\/\/\S+)/, 60000);
-    return new SimProcess(m[1], proc);
+    const m = await proc.waitForLine(/bench simulator listening on (http:\/\/\S+) \(authorization server (http:\/\/\S+)\)/, 60000);
+    return new SimProcess(m[1], m[2], proc);
   }
 
   get port() {
     return Number(new URL(this.url).port);
   }
 
-  /** The OURA_* variables that point the package at this simulator. */
+  /** The OURA_* variables that point the package at this simulator: its two hosts. */
   env() {
-    return {
-      OURA_AUTHORIZE_URL: `${this.url}/oauth/authorize`,
-      OURA_TOKEN_URL: `${this.url}/oauth/token`,
-      OURA_API_URL: this.url,
-      OURA_REVOKE_URL: `${this.url}/oauth/revoke`,
-    };
+    return { OURA_MOI_URL: this.moiUrl, OURA_API_URL: this.url };
   }
 
   control(route, body) {
@@ -74,7 +70,7 @@ class SimProcess {
    * `http request` node as a static bearer token.
    */
   async staticToken(client, redirectUri = client.redirectUris[0]) {
-    const u = new URL(`${this.url}/oauth/authorize`);
+    const u = new URL(`${this.moiUrl}/oauth/v2/ext/oauth-authorize`);
     u.searchParams.set('response_type', 'code');
     u.searchParams.set('client_id', client.clientId);
     u.searchParams.set('redirect_uri', redirectUri);
@@ -83,7 +79,7 @@ class SimProcess {
     const code = location.searchParams.get('code');
     if (!code) throw new Error(`the simulator's consent gave no code: ${location}`);
     const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: client.clientId, client_secret: client.clientSecret });
-    const r = await call(`${this.url}/oauth/token`, { method: 'POST', body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const r = await call(`${this.moiUrl}/oauth/v2/ext/oauth-token`, { method: 'POST', body: form.toString(), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     if (r.status !== 200 || !r.json || !r.json.access_token) throw new Error(`code exchange failed: ${r.status} ${r.text}`);
     return r.json.access_token;
   }

@@ -39,6 +39,15 @@ function httpError(status: number, body: unknown, path: string, scopeHint?: stri
   }
 }
 
+/** Oura asks for a longer pause than a message should wait: say how long, and until when. */
+function rateLimitedFor(path: string, waitMs: number): OuraHttpError {
+  const minutes = Math.ceil(waitMs / 60_000);
+  const until = new Date(timing.now() + waitMs).toTimeString().slice(0, 5);
+  return new OuraHttpError(
+    `Oura's rate limit was hit for ${path}: Oura asks to wait ${minutes} minutes (Retry-After), longer than the ${Math.round(timing.maxRetryAfterMs / 60_000)} minutes a message waits. Try again after ${until}.`,
+    429, undefined, `rate limited: wait ${minutes} min`);
+}
+
 export interface GetOptions {
   /** Says which scope the path needs, for 401/403 messages. */
   scopeHint?: string;
@@ -92,9 +101,10 @@ export async function getJson(account: AccountHandle, path: string, query: Query
       }
       continue;
     }
-    if (res.status === 429 && transient < timing.maxRetries) {
+    if (res.status === 429) {
       const wait = parseRetryAfter(res.headers['retry-after']) ?? backoffDelay(transient);
-      if (wait <= timing.maxRetryAfterMs) {
+      if (wait > timing.maxRetryAfterMs) throw rateLimitedFor(path, wait);
+      if (transient < timing.maxRetries) {
         transient++;
         opts.onRetry?.('rate limited', wait);
         await timing.sleep(wait);

@@ -5,6 +5,7 @@ import { dayIn, DayRange, isTimeZone, presetRange, RANGE_PRESETS, RangePreset, s
 import { InputError, ReauthRequiredError } from './errors';
 import { buildRequest, DataRequest, fetchAll, fetchOne, fetchPages, resolveCollection } from './query';
 import { asError, status, timeOfDay } from './status';
+import { timing } from './retry';
 import * as tokens from './tokens';
 
 export type OutputMode = 'all' | 'each' | 'page';
@@ -122,7 +123,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
           throw new InputError(`This node reads ${allowed.join(', ')}; use an oura data node for ${r.collection.name}`);
         }
         const handle = account!.handle;
-        const opts = { onRetry: (reason: string) => status.retrying(node, reason) };
+        const opts = { onRetry: (reason: string, delayMs: number) => status.retrying(node, reason, delayMs, timing.now) };
         const info = describe(r);
         status.fetching(node);
 

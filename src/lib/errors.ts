@@ -50,10 +50,13 @@ export class NetworkError extends OuraError {
 export class TokenError extends OuraError {
   readonly httpStatus?: number;
   readonly oauthError?: string;
-  constructor(message: string, httpStatus?: number, oauthError?: string) {
+  /** The server's own words (error_description / detail), for telling refusals apart; not always shown. */
+  readonly detail?: string;
+  constructor(message: string, httpStatus?: number, oauthError?: string, detail?: string) {
     super(message, 'token error');
     this.httpStatus = httpStatus;
     this.oauthError = oauthError;
+    this.detail = detail;
   }
 }
 

@@ -7,7 +7,12 @@ export interface PendingAuthorization {
   redirectUri: string;
   clientId: string;
   clientSecret: string;
+  /** A configured token URL (the deployed one, or one typed with a typed secret before the first deploy). */
   tokenUrl?: string;
+  /** PKCE: never leaves the runtime; the consent URL carries only its S256 challenge. */
+  codeVerifier: string;
+  /** The issuer the redirect must name when it names one (RFC 9207). */
+  issuer: string;
   createdAt: number;
 }
 

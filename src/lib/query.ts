@@ -2,6 +2,7 @@ import { AccountHandle, forEachPage, getJson, GetOptions, Query } from './api';
 import { CollectionInfo, COLLECTIONS, findCollection, scopeHint } from './collections';
 import { addDays, checkedRange, DayRange, startOfDay } from './dates';
 import { InputError, OuraHttpError } from './errors';
+import { timing } from './retry';
 
 /** One request as the user means it, resolved from the node's settings and the message. */
 export interface DataRequest {
@@ -88,29 +89,64 @@ function baseQuery(r: DataRequest): Query {
   return q;
 }
 
-/** The query parameters and the filter that makes the answer exactly what was asked. */
-export function plan(r: DataRequest): { query: Query; keep: (doc: unknown) => boolean } {
+/** heartrate and ring_battery_level: Oura refuses more than 30 days of absolute time per request. */
+export const MAX_WINDOW_MS = 30 * 24 * 3600_000;
+
+/**
+ * Splits [start, end] into windows of at most 30×24 h of absolute time (so a DST change cannot push one over).
+ * Consecutive windows share their boundary instant; the first and last keep the caller's own spelling.
+ */
+export function splitWindows(start: string, end: string): Array<{ start_datetime: string; end_datetime: string }> {
+  const s = Date.parse(start);
+  const e = Date.parse(end);
+  if (!(e - s > MAX_WINDOW_MS)) return [{ start_datetime: start, end_datetime: end }];
+  const out: Array<{ start_datetime: string; end_datetime: string }> = [];
+  for (let a = s; a < e; a += MAX_WINDOW_MS) {
+    const b = Math.min(a + MAX_WINDOW_MS, e);
+    out.push({ start_datetime: a === s ? start : new Date(a).toISOString(), end_datetime: b === e ? end : new Date(b).toISOString() });
+  }
+  return out;
+}
+
+export interface Plan {
+  query: Query;
+  /** Makes the answer exactly what was asked. */
+  keep: (doc: unknown) => boolean;
+  /** One request (and its pages) per entry, in order; their parameters are added to `query`. */
+  windows: Query[];
+}
+
+const timestampOf = (d: unknown) => Date.parse(String((d as { timestamp?: unknown })?.timestamp));
+
+/** The query parameters, the windows and the filter that makes the answer exactly what was asked. */
+export function plan(r: DataRequest): Plan {
   const q = baseQuery(r);
   const all = () => true;
   const range = r.range;
   switch (r.collection.range) {
     case 'none':
-      return { query: q, keep: all };
-    case 'datetime':
-      if (r.latest && !range && !r.startDatetime && !r.endDatetime) return { query: { ...q, latest: 'true' }, keep: all };
-      if (!range) return { query: { ...q, start_datetime: r.startDatetime, end_datetime: r.endDatetime }, keep: all };
-      {
-        // Days are [first midnight, midnight after the last): drop a sample stamped exactly at that midnight.
-        const end = startOfDay(addDays(range.end, 1), r.timeZone);
-        const endMs = Date.parse(end);
-        return {
-          query: { ...q, start_datetime: startOfDay(range.start, r.timeZone), end_datetime: end },
-          keep: (d) => {
-            const t = Date.parse(String((d as { timestamp?: unknown })?.timestamp));
-            return Number.isNaN(t) || t < endMs;
-          },
-        };
+      return { query: q, keep: all, windows: [{}] };
+    case 'datetime': {
+      if (r.latest && !range && !r.startDatetime && !r.endDatetime) return { query: { ...q, latest: 'true' }, keep: all, windows: [{}] };
+      if (!range) {
+        let end = r.endDatetime;
+        // An open end is "now" at Oura: say it, so that a long range can be split.
+        if (r.startDatetime && !end && timing.now() - Date.parse(r.startDatetime) > MAX_WINDOW_MS) end = new Date(timing.now()).toISOString();
+        const windows = r.startDatetime && end ? splitWindows(r.startDatetime, end) : [{ start_datetime: r.startDatetime, end_datetime: end }];
+        return { query: q, keep: all, windows };
       }
+      // Days are [first midnight, midnight after the last): drop a sample stamped exactly at that midnight.
+      const end = startOfDay(addDays(range.end, 1), r.timeZone);
+      const endMs = Date.parse(end);
+      return {
+        query: q,
+        keep: (d) => {
+          const t = timestampOf(d);
+          return Number.isNaN(t) || t < endMs;
+        },
+        windows: splitWindows(startOfDay(range.start, r.timeZone), end),
+      };
+    }
     case 'span':
       return {
         query: { ...q, start_date: addDays(range!.start, -1), end_date: addDays(range!.end, 1) },
@@ -121,6 +157,7 @@ export function plan(r: DataRequest): { query: Query; keep: (doc: unknown) => bo
           if (!start) return false;
           return start <= range!.end && (end === undefined || end >= range!.start);
         },
+        windows: [{}],
       };
     case 'day':
     default:
@@ -131,6 +168,7 @@ export function plan(r: DataRequest): { query: Query; keep: (doc: unknown) => bo
           const day = (d as { day?: unknown })?.day;
           return typeof day === 'string' && day >= range!.start && day <= range!.end;
         },
+        windows: [{}],
       };
   }
 }
@@ -149,19 +187,34 @@ export async function fetchOne(account: AccountHandle, r: DataRequest, opts: Get
   }
 }
 
-/** Streams the documents page by page, already trimmed to the request. */
-export function fetchPages(
+/**
+ * Streams the documents page by page, already trimmed to the request, window after window. Windows share their
+ * boundary instant, and Oura may or may not include an end: a sample at a boundary is passed on once.
+ */
+export async function fetchPages(
   account: AccountHandle,
   r: DataRequest,
   onPage: (docs: unknown[], page: number, last: boolean) => void | Promise<void>,
   opts: GetOptions = {},
 ): Promise<number> {
-  const { query, keep } = plan(r);
-  return forEachPage(account, `/v2/usercollection/${r.collection.name}`, query, (docs, page, last) => onPage(docs.filter(keep), page, last), {
-    scopeHint: scopeHint(r.collection),
-    scopes: r.collection.scopes,
-    ...opts,
-  });
+  const { query, keep, windows } = plan(r);
+  const path = `/v2/usercollection/${r.collection.name}`;
+  const get = { scopeHint: scopeHint(r.collection), scopes: r.collection.scopes, ...opts };
+  let page = 0;
+  let passed = -Infinity;
+  for (let w = 0; w < windows.length; w++) {
+    const lastWindow = w === windows.length - 1;
+    const before = passed;
+    await forEachPage(account, path, { ...query, ...windows[w] }, (docs, _p, lastPage) => {
+      let kept = docs.filter(keep);
+      if (windows.length > 1) {
+        kept = kept.filter((d) => !(timestampOf(d) <= before));
+        for (const d of kept) passed = Math.max(passed, timestampOf(d) || -Infinity);
+      }
+      return onPage(kept, page++, lastWindow && lastPage);
+    }, get);
+  }
+  return page;
 }
 
 /** All documents of a request in one array. */

@@ -7,7 +7,7 @@ export interface RetryTiming {
   /** First backoff delay; doubled each attempt. */
   baseDelayMs: number;
   maxDelayMs: number;
-  /** Longest Retry-After we wait for; a longer one fails the message instead of parking it. */
+  /** Longest Retry-After we wait for (Oura's limit window is 5 minutes); a longer one fails the message with the wait named. */
   maxRetryAfterMs: number;
   /** Retries after the first attempt, per failure kind. */
   maxRetries: number;
@@ -18,7 +18,7 @@ export interface RetryTiming {
 export const timing: RetryTiming = {
   baseDelayMs: 500,
   maxDelayMs: 8_000,
-  maxRetryAfterMs: 60_000,
+  maxRetryAfterMs: 5 * 60_000,
   maxRetries: 3,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()),
   now: () => Date.now(),

@@ -1,26 +1,64 @@
 import { OuraError } from './errors';
 import type { RedNode } from './red';
 
-/** Node status in one place, so every node shows the same states the same way. */
+type Shown = { fill?: string; shape?: string; text?: string } | Record<string, never>;
+
+/** A wait long enough to be worth counting down in the status (shorter ones just say "retrying"). */
+export const COUNTDOWN_FROM_MS = 5000;
+
+const countdowns = new WeakMap<RedNode, NodeJS.Timeout>();
+
+function show(node: RedNode, s: Shown): void {
+  const t = countdowns.get(node);
+  if (t) {
+    clearInterval(t);
+    countdowns.delete(node);
+  }
+  node.status(s);
+}
+
+function mmss(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Node status in one place, so every node shows the same states the same way. Any new status ends a countdown. */
 export const status = {
   fetching(node: RedNode, text = 'fetching'): void {
-    node.status({ fill: 'blue', shape: 'dot', text });
+    show(node, { fill: 'blue', shape: 'dot', text });
   },
-  retrying(node: RedNode, reason: string): void {
-    node.status({ fill: 'yellow', shape: 'ring', text: `retrying: ${reason}` });
+  /** A retry after `delayMs`: long waits (Oura's Retry-After) count down each second until the retry. */
+  retrying(node: RedNode, reason: string, delayMs = 0, now: () => number = Date.now): void {
+    if (delayMs < COUNTDOWN_FROM_MS) {
+      show(node, { fill: 'yellow', shape: 'ring', text: `retrying: ${reason}` });
+      return;
+    }
+    const until = now() + delayMs;
+    const tick = () => node.status({ fill: 'yellow', shape: 'ring', text: `${reason}: retrying in ${mmss(until - now())}` });
+    show(node, { fill: 'yellow', shape: 'ring', text: `${reason}: retrying in ${mmss(delayMs)}` });
+    const timer = setInterval(() => {
+      if (now() >= until) {
+        clearInterval(timer);
+        countdowns.delete(node);
+        return;
+      }
+      tick();
+    }, 1000);
+    timer.unref?.();
+    countdowns.set(node, timer);
   },
   done(node: RedNode, text: string): void {
-    node.status({ fill: 'green', shape: 'dot', text });
+    show(node, { fill: 'green', shape: 'dot', text });
   },
   notAuthorized(node: RedNode): void {
-    node.status({ fill: 'yellow', shape: 'ring', text: 'not authorized' });
+    show(node, { fill: 'yellow', shape: 'ring', text: 'not authorized' });
   },
   failed(node: RedNode, err: unknown): void {
     const text = err instanceof OuraError ? err.status : 'error';
-    node.status({ fill: 'red', shape: 'ring', text });
+    show(node, { fill: 'red', shape: 'ring', text });
   },
   clear(node: RedNode): void {
-    node.status({});
+    show(node, {});
   },
 };
 

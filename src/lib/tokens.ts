@@ -1,7 +1,10 @@
 import { EventEmitter } from 'events';
+import { knownMetadata } from './discovery';
 import { DurableStore, KeySource } from './durable-store';
+import { CURRENT_PATHS, LEGACY_PATHS, legacyTokenUrl, OURA_DEFAULTS, TokenRole } from './endpoints';
 import { ReauthRequiredError, TokenError } from './errors';
-import { ClientCredentials, TokenSet, isRefreshRefused, isRefreshTokenReused, requestToken, revokeToken } from './oauth';
+import { ClientCredentials, TokenSet, isRefreshRefused, isRefreshTokenReused, requestToken } from './oauth';
+import { revokeTokens, RevokeOutcome } from './revoke';
 import { timing } from './retry';
 
 /** What the package keeps per account: in memory, in the durable copy, and in Node-RED's credentials. */
@@ -10,8 +13,8 @@ export interface TokenRecord {
   refreshToken: string;
   expiresAt: number;
   scopes: string[];
-  /** The token URL that worked for this authorization. */
-  tokenUrl?: string;
+  /** Which of Oura's token endpoints issued this authorization; its URL is resolved from the configuration at each use. */
+  tokenRole?: TokenRole;
   clientId: string;
   /** When the user consented: a newer authorization always wins over copies of an older one. */
   authorizedAt: number;
@@ -26,6 +29,9 @@ export interface TokenRecord {
    */
   forgotten?: boolean;
 }
+
+/** The account's client as deployed: what a refresh may use. */
+export type DeployedClient = ClientCredentials & { tokenUrl?: string };
 
 interface AccountState {
   record?: TokenRecord;
@@ -105,11 +111,24 @@ function persist(key: string, record: TokenRecord | undefined): void {
 function readDurable(key: string): TokenRecord | undefined {
   if (!durable) return undefined;
   const r = durable.read(key);
-  if (r.ok) return r.value;
+  if (r.ok) return fromStored(r.value);
   if (r.reason === 'undecryptable') {
     logger.warn(`Ignoring the Oura token copy for account ${key}: it cannot be decrypted (was credentialSecret changed?)`);
   }
   return undefined;
+}
+
+/**
+ * Records saved before roles were kept name the URL that answered (`tokenUrl`). Oura's two URLs become their role;
+ * any other URL is dropped: a configured Token URL is used from the deployed account, never from a record.
+ */
+export function fromStored(r: TokenRecord & { tokenUrl?: unknown }): TokenRecord {
+  if (r.tokenUrl === undefined) return r;
+  const { tokenUrl, ...rest } = r;
+  const legacy = [`${OURA_DEFAULTS.apiUrl}${LEGACY_PATHS.token}`, legacyTokenUrl()];
+  const current = [`${OURA_DEFAULTS.moiUrl}${CURRENT_PATHS.token}`, knownMetadata().tokenEndpoint];
+  const role: TokenRole | undefined = legacy.includes(String(tokenUrl)) ? 'legacy' : current.includes(String(tokenUrl)) ? 'current' : undefined;
+  return role && !rest.tokenRole ? { ...rest, tokenRole: role } : rest;
 }
 
 /** Parses the `tokens` credential; anything unreadable counts as absent. */
@@ -117,7 +136,7 @@ export function parseCredentialTokens(value: unknown): TokenRecord | undefined {
   if (typeof value !== 'string' || !value) return undefined;
   try {
     const r = JSON.parse(value) as TokenRecord;
-    return typeof r.accessToken === 'string' && typeof r.refreshToken === 'string' && typeof r.updatedAt === 'number' ? r : undefined;
+    return typeof r.accessToken === 'string' && typeof r.refreshToken === 'string' && typeof r.updatedAt === 'number' ? fromStored(r) : undefined;
   } catch {
     return undefined;
   }
@@ -160,7 +179,7 @@ export function saveAuthorization(key: string, tokens: TokenSet, clientId: strin
     refreshToken: tokens.refreshToken,
     expiresAt: tokens.expiresAt,
     scopes: tokens.scopes,
-    tokenUrl: tokens.tokenUrl,
+    tokenRole: tokens.role,
     clientId,
     authorizedAt: Math.max(now, (prev?.authorizedAt ?? 0) + 1),
     updatedAt: 0,
@@ -173,9 +192,13 @@ export function saveAuthorization(key: string, tokens: TokenSet, clientId: strin
   return record;
 }
 
-export function setUser(key: string, user: TokenRecord['user']): void {
+/**
+ * Labels an authorization with its Oura user. `authorizedAt` names the authorization the user was looked up for:
+ * when another one replaced it meanwhile, the label is dropped rather than put on the wrong one.
+ */
+export function setUser(key: string, user: TokenRecord['user'], authorizedAt: number): void {
   const s = states.get(key);
-  if (!s?.record || !user) return;
+  if (!s?.record || !user || s.record.authorizedAt !== authorizedAt) return;
   s.record = { ...s.record, user };
   persist(key, s.record);
 }
@@ -184,17 +207,19 @@ export function setUser(key: string, user: TokenRecord['user']): void {
  * Refreshes the tokens once for every caller. `staleAccessToken` is the token a caller saw fail or
  * expire: when it is no longer the current one, somebody already refreshed and there is nothing to do.
  */
-export function refresh(key: string, client: ClientCredentials & { tokenUrl?: string }, staleAccessToken: string): Promise<TokenRecord> {
+export function refresh(key: string, client: DeployedClient, staleAccessToken: string): Promise<TokenRecord> {
   const s = state(key);
   if (s.refreshing) return s.refreshing;
   const rec = s.record;
   if (!rec) return Promise.reject(notAuthorized());
   if (rec.reauth) return Promise.reject(new ReauthRequiredError(rec.reauth));
   if (rec.accessToken !== staleAccessToken) return Promise.resolve(rec);
+  // The deployed secret belongs to the deployed Client ID: it never renews another client's authorization.
+  if (rec.clientId && rec.clientId !== client.clientId) return Promise.reject(otherClient());
   const run = (async () => {
     let tokens: TokenSet;
     try {
-      tokens = await requestToken({ grant_type: 'refresh_token', refresh_token: rec.refreshToken }, client, client.tokenUrl || rec.tokenUrl);
+      tokens = await requestToken({ grant_type: 'refresh_token', refresh_token: rec.refreshToken }, client, { configuredUrl: client.tokenUrl, role: rec.tokenRole });
     } catch (err) {
       if (isRefreshRefused(err)) {
         const reason = refusalMessage(err as TokenError);
@@ -209,7 +234,7 @@ export function refresh(key: string, client: ClientCredentials & { tokenUrl?: st
     }
     if (states.get(key) !== s || !s.record) {
       // Disconnected (or deleted) while Oura was answering: these tokens must not come back.
-      void revokeToken(tokens.accessToken);
+      void revokeTokens({ ...tokens, role: tokens.role ?? rec.tokenRole }, client);
       throw notAuthorized();
     }
     const next: TokenRecord = {
@@ -218,7 +243,7 @@ export function refresh(key: string, client: ClientCredentials & { tokenUrl?: st
       refreshToken: tokens.refreshToken,
       expiresAt: tokens.expiresAt,
       scopes: tokens.scopes.length ? tokens.scopes : rec.scopes,
-      tokenUrl: tokens.tokenUrl,
+      tokenRole: tokens.role ?? rec.tokenRole,
       updatedAt: Math.max(timing.now(), rec.updatedAt + 1),
       reauth: undefined,
     };
@@ -244,12 +269,16 @@ function refusalMessage(err: TokenError): string {
   return `${base} (${err.message}).`;
 }
 
+function otherClient(): ReauthRequiredError {
+  return new ReauthRequiredError('This authorization was made with another Client ID than the Oura account node now has: open the Oura account node and click Authorize again.');
+}
+
 export function notAuthorized(): ReauthRequiredError {
   return new ReauthRequiredError('This Oura account is not authorized yet: open the Oura account node, click Authorize and accept on Oura\'s page.');
 }
 
 /** A valid access token, refreshing first when it is about to expire. */
-export async function accessToken(key: string, client: ClientCredentials & { tokenUrl?: string }): Promise<string> {
+export async function accessToken(key: string, client: DeployedClient): Promise<string> {
   const s = state(key);
   if (s.refreshing) return (await s.refreshing).accessToken;
   const rec = s.record;
@@ -260,16 +289,16 @@ export async function accessToken(key: string, client: ClientCredentials & { tok
 }
 
 /**
- * Forgets an account's tokens everywhere. Disconnect (`revoke`) revokes them at Oura (best effort) and leaves a
- * tombstone so the copy in Node-RED's credential file, written only at the next deploy, cannot return at a
- * restart; a deleted account leaves nothing.
+ * Forgets an account's tokens everywhere. Disconnect (`revokeWith` set) revokes them at Oura (best effort, with the
+ * deployed client when it is the one that authorized) and leaves a tombstone so the copy in Node-RED's credential
+ * file, written only at the next deploy, cannot return at a restart; a deleted account leaves nothing.
  */
-export async function forget(key: string, revoke: boolean): Promise<void> {
+export async function forget(key: string, disconnect?: { client?: ClientCredentials }): Promise<RevokeOutcome> {
   const s = states.get(key);
   const rec = s?.record ?? readDurable(key);
   if (s) s.record = undefined; // a refresh still in flight sees this and drops its answer
   states.delete(key);
-  if (revoke && rec && durable) {
+  if (disconnect && rec && durable) {
     const now = timing.now();
     const tombstone: TokenRecord = {
       accessToken: '', refreshToken: '', expiresAt: 0, scopes: [], clientId: rec.clientId,
@@ -285,9 +314,9 @@ export async function forget(key: string, revoke: boolean): Promise<void> {
   } else {
     persist(key, undefined);
   }
-  if (revoke && rec && !rec.forgotten) {
-    await Promise.all([revokeToken(rec.accessToken), revokeToken(rec.refreshToken)]);
-  }
+  if (!disconnect || !rec || rec.forgotten) return 'skipped';
+  const client = disconnect.client && disconnect.client.clientId === rec.clientId ? disconnect.client : undefined;
+  return revokeTokens({ accessToken: rec.accessToken, refreshToken: rec.refreshToken, role: rec.tokenRole }, client);
 }
 
 /**

@@ -40,7 +40,7 @@ export async function accountFor(
     try {
       const info = await getJson(a.handle, '/v2/usercollection/personal_info', {}) as { id?: unknown; email?: unknown };
       if (typeof info?.id === 'string') {
-        tokens.setUser(a.handle.key, { ...rec.user, id: info.id, ...(typeof info.email === 'string' ? { email: info.email } : {}) });
+        tokens.setUser(a.handle.key, { ...rec.user, id: info.id, ...(typeof info.email === 'string' ? { email: info.email } : {}) }, rec.authorizedAt);
       }
     } catch (err) {
       debug(`Could not ask Oura which user an account is: ${err instanceof OuraError ? err.message : 'unexpected error'}`);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { buildRequest, plan } from '../../src/lib/query';
+import { buildRequest, MAX_WINDOW_MS, plan, splitWindows } from '../../src/lib/query';
 import { findCollection } from '../../src/lib/collections';
 import { InputError } from '../../src/lib/errors';
 
@@ -48,10 +48,9 @@ describe('building a data request from a message', () => {
 
   it('turns days into local midnights for datetime collections, across a DST change', () => {
     const p = plan(buildRequest({ start_date: '2026-10-24', end_date: '2026-10-25' }, node('heartrate')));
-    assert.equal(p.query.start_datetime, '2026-10-24T00:00:00+02:00');
-    assert.equal(p.query.end_datetime, '2026-10-26T00:00:00+01:00');
+    assert.deepEqual(p.windows, [{ start_datetime: '2026-10-24T00:00:00+02:00', end_datetime: '2026-10-26T00:00:00+01:00' }]);
     const explicit = plan(buildRequest({ start_datetime: '2026-11-23T06:00:00+01:00' }, node('heartrate')));
-    assert.equal(explicit.query.start_datetime, '2026-11-23T06:00:00+01:00');
+    assert.equal(explicit.windows[0].start_datetime, '2026-11-23T06:00:00+01:00');
     const latest = plan(buildRequest({}, node('ring_battery_level', { latest: true })));
     assert.deepEqual(latest.query, { latest: 'true' });
   });
@@ -59,5 +58,18 @@ describe('building a data request from a message', () => {
   it('takes no range for personal_info and ring_configuration, and keeps the trimming fields', () => {
     assert.deepEqual(plan(buildRequest({}, node('ring_configuration'))).query, {});
     assert.equal(plan(buildRequest({}, node('daily_sleep', { fields: ['score'] }))).query.fields, 'score,day');
+  });
+
+  it('splits heart rate ranges into windows of at most 30×24 h of absolute time, also across a DST change', () => {
+    const p = plan(buildRequest({ start_date: '2027-03-01', end_date: '2027-04-30' }, node('heartrate', { timeZone: 'Europe/Berlin' })));
+    assert.equal(p.windows[0].start_datetime, '2027-03-01T00:00:00+01:00');
+    assert.equal(p.windows.at(-1)!.end_datetime, '2027-05-01T00:00:00+02:00');
+    assert.equal(p.windows.length, 3);
+    for (let i = 0; i < p.windows.length; i++) {
+      const w = p.windows[i];
+      assert.ok(Date.parse(w.end_datetime!) - Date.parse(w.start_datetime!) <= MAX_WINDOW_MS, `window ${i}`);
+      if (i) assert.equal(Date.parse(w.start_datetime!), Date.parse(p.windows[i - 1].end_datetime!), 'windows share their boundary');
+    }
+    assert.deepEqual(splitWindows('2027-01-01T00:00:00Z', '2027-01-31T00:00:00Z'), [{ start_datetime: '2027-01-01T00:00:00Z', end_datetime: '2027-01-31T00:00:00Z' }], 'exactly 30 days: one window');
   });
 });

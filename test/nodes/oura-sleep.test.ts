@@ -120,7 +120,27 @@ describe('oura sleep: fetching', function () {
     const msg = await ask({ start_date: today() });
     assert.ok(msg.payload.length >= 1);
     assert.ok(env.sleeps.includes(7000), `waited ${env.sleeps}`);
-    assert.ok(seen.some((s) => /retrying: rate limited/.test(s.text ?? '')));
+    assert.ok(seen.some((s) => /rate limited: retrying in 0:07/.test(s.text ?? '')), JSON.stringify(seen));
+  });
+
+  it('waits out a Retry-After of up to 5 minutes, counting down in the status', async function () {
+    env.sim.setFaults([{ kind: '429', retryAfter: '120', count: 1 }]);
+    const seen = watchStatus();
+    const msg = await ask({ start_date: today() });
+    assert.ok(msg.payload.length >= 1);
+    assert.deepEqual(env.sleeps, [120_000]);
+    assert.ok(seen.some((st) => st.text === 'rate limited: retrying in 2:00'), JSON.stringify(seen));
+  });
+
+  it('a Retry-After over 5 minutes ends the message at once with an error naming the wait, not "retries ran out"', async function () {
+    env.sim.setFaults([{ kind: '429', retryAfter: '1800', count: 1 }]);
+    const seen = watchStatus();
+    const err = await askError({ start_date: today() });
+    assert.match(err.message, /Oura asks to wait 30 minutes \(Retry-After\), longer than the 5 minutes a message waits\. Try again after \d\d:\d\d\./);
+    assert.doesNotMatch(err.message, /ran out/);
+    assert.deepEqual(env.sleeps, [], 'no waiting, no retry');
+    assert.equal(env.sim.stats().dataRequests, 1);
+    assert.deepEqual(seen.at(-1), { fill: 'red', shape: 'ring', text: 'rate limited: wait 30 min' });
   });
 
   it('retries 5xx, dropped connections and garbage with backoff, then gives up with a clear error', async function () {

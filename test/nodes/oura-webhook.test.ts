@@ -340,7 +340,7 @@ describe('oura webhook', function () {
     const seen = await start(env);
     const id = userId();
     const rec = tokens.current('acc1')!;
-    tokens.setUser('acc1', { email: rec.user?.email });
+    tokens.setUser('acc1', { email: rec.user?.email }, rec.authorizedAt);
     assert.equal(userId(), undefined);
     assert.equal((await env.sim.sendEvent(hookUrl(), event({ user_id: id }))).status, 200);
     await until('the event', () => seen.out.length === 1);

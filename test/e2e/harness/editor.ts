@@ -183,7 +183,8 @@ export class Editor {
     const popupEvent = this.context.waitForEvent('page', { timeout: 20000 });
     await this.page.locator('#oura-authorize').click();
     const popup = await popupEvent;
-    await popup.waitForURL((u) => u.pathname.endsWith('/oauth/authorize'), { timeout: 20000 });
+    // The current authorization server's consent page (moi.ouraring.com's path, played by the simulator).
+    await popup.waitForURL((u) => u.pathname.endsWith('/oauth/v2/ext/oauth-authorize'), { timeout: 20000 });
     const callback = popup.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/oura/auth/callback'), { timeout: 20000 });
     await popup.getByRole('button', { name: 'Accept', exact: true }).click();
     const response = await callback;

@@ -50,11 +50,12 @@ export class NodeRed {
     return nr;
   }
 
+  /** `localhost`, the loopback name Oura's portal accepts in a Redirect URI (Node-RED listens on 127.0.0.1). */
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://localhost:${this.port}`;
   }
 
-  /** The editor's address, with a trailing slash, e.g. http://127.0.0.1:1880/admin/ */
+  /** The editor's address, with a trailing slash, e.g. http://localhost:1880/admin/ */
   get editorUrl(): string {
     const root = (this.settings.httpAdminRoot ?? '/').replace(/\/?$/, '/');
     return `${this.baseUrl}${root}`;

@@ -11,7 +11,10 @@ import type { SimClient, SimStats } from '../../../sim/server';
 
 export class Simulator {
   private constructor(
+    /** The API host (OURA_API_URL). */
     readonly url: string,
+    /** The authorization server (OURA_MOI_URL). */
+    readonly moiUrl: string,
     private readonly proc: ManagedProcess,
   ) {}
 
@@ -24,27 +27,23 @@ export class Simulator {
     const proc = new ManagedProcess({
       name: 'oura simulator',
       command: process.execPath,
-      args: [cli, '--port', String(port), '--host', '127.0.0.1'],
+      args: [cli, '--port', String(port), '--moi-port', String(await freePort()), '--host', '127.0.0.1'],
       logFile: path.join(logDir, 'simulator.log'),
       env: { ...process.env },
       cwd: repoRoot,
     });
-    const match = await proc.waitForLine(/Oura simulator listening on (http:\/\/\S+)/, 20000);
-    return new Simulator(match[1].replace(/\/$/, ''), proc);
+    const match = await proc.waitForLine(/Oura simulator listening on (http:\/\/\S+) \(authorization server (http:\/\/\S+)\)/, 20000);
+    return new Simulator(match[1].replace(/\/$/, ''), match[2].replace(/\/$/, ''), proc);
   }
 
+  /** The current server's consent page. */
   get authorizeUrl(): string {
-    return `${this.url}/oauth/authorize`;
+    return `${this.moiUrl}/oauth/v2/ext/oauth-authorize`;
   }
 
-  /** The OURA_* variables that point the package at this simulator. */
+  /** The OURA_* variables that point the package at this simulator: the two hosts, nothing else, as a user would. */
   env(): Record<string, string> {
-    return {
-      OURA_AUTHORIZE_URL: `${this.url}/oauth/authorize`,
-      OURA_TOKEN_URL: `${this.url}/oauth/token`,
-      OURA_API_URL: this.url,
-      OURA_REVOKE_URL: `${this.url}/oauth/revoke`,
-    };
+    return { OURA_MOI_URL: this.moiUrl, OURA_API_URL: this.url };
   }
 
   async addClient(client: SimClient): Promise<void> {

@@ -21,8 +21,8 @@ describe(`${variant().name}: httpAdminRoot '/admin'`, function () {
     await s?.nr.stop();
   });
 
-  it('the dialog shows http://127.0.0.1:<port>/admin/oura/auth/callback and the authorization completes there', async function () {
-    assert.equal(s.client.redirectUris[0], `http://127.0.0.1:${s.nr.port}/admin/oura/auth/callback`);
+  it('the dialog shows http://localhost:<port>/admin/oura/auth/callback and the authorization completes there', async function () {
+    assert.equal(s.client.redirectUris[0], `http://localhost:${s.nr.port}/admin/oura/auth/callback`);
     editor = await Editor.open(s.nr);
     // authorizeInEditor checks #node-config-input-redirectUri against the registered redirect URI
     accountId = await authorizeInEditor(editor, s.client);

@@ -1,0 +1,127 @@
+/**
+ * The consent journey: starting an authorization from the dialog (state, PKCE, scopes) and finishing it from Oura's
+ * redirect, whether that lands on the callback route or is pasted into the dialog.
+ */
+import { serverMetadata } from './discovery';
+import { InputError, OuraError } from './errors';
+import { apiUrl } from './endpoints';
+import { parseJson, send } from './http';
+import { buildAuthorizeUrl, pkcePair, requestToken } from './oauth';
+import * as pendingStore from './pending';
+import type { OuraAccountNode, RED } from './red';
+import { normalizeScopes, scopesToRequest } from './scopes';
+import { isHttpUrl, str } from './admin-http';
+import * as tokens from './tokens';
+
+/** The deployed oura-account node with this id, if any. */
+export function deployedAccount(RED: RED, id: string): OuraAccountNode | undefined {
+  const n = id ? (RED.nodes.getNode(id) as OuraAccountNode | null) : null;
+  return n && n.type === 'oura-account' ? n : undefined;
+}
+
+/**
+ * The client the dialog names: its typed secret, or (the dialog shows Node-RED's placeholder) the deployed one. A
+ * stored secret only ever goes to the deployed account's Token URL or Oura's own endpoints; a deployed account
+ * takes no other Token URL than its deployed one, so a secret cannot be sent elsewhere by changing the field.
+ */
+export function dialogClient(RED: RED, b: Record<string, unknown>): { id: string; clientId: string; clientSecret: string; tokenUrl?: string } {
+  const id = str(b.id);
+  const clientId = str(b.clientId);
+  if (!id) throw new InputError('Missing account id');
+  if (!clientId) throw new InputError('Client ID is empty: copy it from your application on Oura\'s developer site');
+  const typedUrl = str(b.tokenUrl);
+  if (typedUrl && !isHttpUrl(typedUrl)) throw new InputError('Token URL must be a full https:// address, or empty for Oura\'s');
+  const deployed = deployedAccount(RED, id);
+  if (deployed && typedUrl !== (deployed.tokenUrl ?? '').trim()) {
+    throw new InputError('The Token URL differs from the deployed one: deploy the new Token URL first (Update, then Deploy), then try again');
+  }
+  let clientSecret = str(b.clientSecret);
+  if (b.useStoredSecret === true) {
+    const stored = deployed ? RED.nodes.getCredentials(id)?.clientSecret : undefined;
+    clientSecret = typeof stored === 'string' ? stored : '';
+    if (!clientSecret) throw new InputError('No Client Secret is stored for this account yet: type it in the Client Secret field');
+  }
+  if (!clientSecret) throw new InputError('Client Secret is empty: copy it from your application on Oura\'s developer site');
+  return { id, clientId, clientSecret, tokenUrl: typedUrl || undefined };
+}
+
+export interface Started {
+  authorizeUrl: string;
+  /** Selected scopes the server does not list: not asked for. */
+  scopesLeftOut: string[];
+}
+
+export async function startAuthorization(RED: RED, b: Record<string, unknown>): Promise<Started> {
+  const client = dialogClient(RED, b);
+  const redirectUri = str(b.redirectUri);
+  if (!isHttpUrl(redirectUri)) throw new InputError('Redirect URI must be a full http:// or https:// address without a #fragment');
+  const meta = await serverMetadata();
+  const { send: scope, leftOut } = scopesToRequest(normalizeScopes(str(b.scopes)), meta.scopesSupported);
+  const pkce = pkcePair();
+  const state = pendingStore.create({
+    accountKey: client.id, redirectUri, clientId: client.clientId, clientSecret: client.clientSecret, tokenUrl: client.tokenUrl,
+    codeVerifier: pkce.verifier, issuer: meta.issuer,
+  });
+  const authorizeUrl = await buildAuthorizeUrl({ clientId: client.clientId, redirectUri, scope, state, codeChallenge: pkce.challenge });
+  return { authorizeUrl, scopesLeftOut: leftOut };
+}
+
+export interface Outcome {
+  status: number;
+  title: string;
+  text: string;
+}
+
+/** Finishes an authorization from the parameters Oura redirected with. Shared by the callback and the paste box. */
+export async function completeAuthorization(RED: RED, params: Record<string, unknown>, expectedKey?: string): Promise<Outcome> {
+  const state = str(params.state);
+  // A paste into the wrong account's dialog must not use up the state of the real authorization.
+  const peeked = pendingStore.peek(state);
+  if (expectedKey && peeked && peeked.accountKey !== expectedKey) {
+    return { status: 400, title: 'Wrong account', text: 'This address belongs to an authorization of another Oura account node.' };
+  }
+  const p = pendingStore.take(state);
+  if (!p) {
+    return {
+      status: 400,
+      title: 'Authorization link expired or unknown',
+      text: 'This authorization was not started here, was already used, or is older than 10 minutes. Click Authorize again in the Oura account node.',
+    };
+  }
+  // RFC 9207: an answer that names another authorization server is not Oura's answer to this request.
+  if (params.iss !== undefined && str(params.iss) !== p.issuer) {
+    return { status: 400, title: 'Answer from another server', text: `The redirect names the issuer ${str(params.iss)}, not Oura's (${p.issuer}). Nothing was changed; click Authorize again.` };
+  }
+  if (params.error !== undefined) {
+    const reason = str(params.error_description) || str(params.error);
+    return { status: 400, title: 'Authorization was not granted', text: `Oura said: ${reason}. Nothing was changed; click Authorize again to retry.` };
+  }
+  const code = str(params.code);
+  if (!code) return { status: 400, title: 'No authorization code', text: 'Oura did not send a code. Click Authorize again.' };
+  try {
+    const set = await requestToken({ grant_type: 'authorization_code', code, redirect_uri: p.redirectUri, code_verifier: p.codeVerifier }, p, { configuredUrl: p.tokenUrl });
+    const deployed = !!deployedAccount(RED, p.accountKey);
+    const record = tokens.saveAuthorization(p.accountKey, set, p.clientId, deployed);
+    tokens.setUser(p.accountKey, await whoAmI(set.accessToken), record.authorizedAt);
+    const scopes = set.scopes.length ? ` Granted scopes: ${set.scopes.join(', ')}.` : '';
+    const deploy = deployed ? '' : ' Deploy the flow to keep it.';
+    return { status: 200, title: 'Authorization succeeded', text: `Node-RED can now read your Oura data.${scopes}${deploy} You can close this window.` };
+  } catch (err) {
+    const message = err instanceof OuraError ? err.message : 'unexpected error';
+    return { status: 502, title: 'Authorization failed', text: `${message}. Check the Client ID and Secret and that the Redirect URI registered at Oura is exactly ${p.redirectUri}, then click Authorize again.` };
+  }
+}
+
+/** Which Oura user authorized (the id needs no scope). Best effort: one attempt, short timeout. */
+async function whoAmI(accessToken: string): Promise<{ id?: string; email?: string } | undefined> {
+  try {
+    const res = await send({
+      method: 'GET', url: `${apiUrl()}/v2/usercollection/personal_info`, headers: { Authorization: `Bearer ${accessToken}` }, timeoutMs: 5000,
+    });
+    const body = res.status === 200 ? (parseJson(res.body) as Record<string, unknown> | undefined) : undefined;
+    if (!body) return undefined;
+    return { id: typeof body.id === 'string' ? body.id : undefined, email: typeof body.email === 'string' ? body.email : undefined };
+  } catch {
+    return undefined;
+  }
+}
