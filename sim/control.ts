@@ -51,7 +51,7 @@ export async function routeControl(sim: Simulator, req: http.IncomingMessage, re
       case 'GET /_sim/webhooks':
         return sendJson(res, 200, sim.webhooks());
       case 'GET /_sim/info':
-        return sendJson(res, 200, { url: sim.url, moiUrl: sim.moiUrl, issuer: sim.issuer });
+        return sendJson(res, 200, { url: sim.url, moiUrl: sim.moiUrl, issuer: sim.issuer, today: sim.today() });
       default:
         return sendJson(res, 404, { detail: 'Unknown control route' });
     }

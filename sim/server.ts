@@ -86,6 +86,8 @@ export interface Simulator {
   issuedSecrets(): string[];
   sendEvent(callbackUrl: string, event: object, opts?: { secret?: string; timestamp?: string }): Promise<{ status: number; body: string }>;
   webhooks(): ReturnType<Webhooks['list']>;
+  /** The last day with data (YYYY-MM-DD). */
+  today(): string;
 }
 
 const DEMO_REDIRECTS = ['http://localhost:1880/oura/auth/callback', 'http://127.0.0.1:1880/oura/auth/callback'];
@@ -156,9 +158,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
   });
   const faults = new Faults();
   const webhooks = new Webhooks(auth, now);
+  const today = () => opts.today ?? new Date(now()).toISOString().slice(0, 10);
   const data = new UserCollections({
     now,
-    today: () => opts.today ?? new Date(now()).toISOString().slice(0, 10),
+    today,
     pageSize: opts.pageSize ?? 50,
     heartratePageSize: opts.heartratePageSize ?? 720,
     datetimeEndExclusive: !!opts.datetimeEndExclusive,
@@ -262,6 +265,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     issuedSecrets: () => [...new Set(auth.secrets)],
     sendEvent: (callbackUrl, event, o = {}) => webhooks.sendEvent(callbackUrl, event, o),
     webhooks: () => webhooks.list(),
+    today,
   };
   return sim;
 }

@@ -218,6 +218,41 @@ export class Editor {
     return result;
   }
 
+  /** In an open node dialog: picks an existing account in the `property` config select. */
+  async selectAccount(accountId: string, property = 'account'): Promise<void> {
+    await this.page.locator(`#node-input-${property}`).selectOption(accountId);
+  }
+
+  /**
+   * Authorizes with a Redirect URI that cannot be reached (registered only because Oura's portal accepts it): types it
+   * into the open account dialog, clicks Authorize and Accept, reads the address the consent window ends on (what the
+   * user copies from its address bar), closes the window and pastes that address into Finish by hand.
+   */
+  async authorizeByHand(redirectUri: string): Promise<{ pasted: string; statusText: string }> {
+    await this.page.locator('#node-config-input-redirectUri').fill(redirectUri);
+    const popupEvent = this.context.waitForEvent('page', { timeout: 20000 });
+    await this.page.locator('#oura-authorize').click();
+    const popup = await popupEvent;
+    await popup.waitForURL((u) => u.pathname.endsWith('/oauth/v2/ext/oauth-authorize'), { timeout: 20000 });
+    const landed = popup.waitForRequest((r) => r.url().startsWith(redirectUri), { timeout: 20000 });
+    await popup.getByRole('button', { name: 'Accept', exact: true }).click();
+    const pasted = (await landed).url();
+    await popup.close();
+    await this.page.locator('#oura-paste-url').fill(pasted);
+    await this.page.locator('#oura-paste-submit').click();
+    await this.page.waitForFunction(
+      () => {
+        const state = (globalThis as any).document.querySelector('#oura-auth-status')?.getAttribute('data-state');
+        return state === 'authorized' || state === 'error' || state === 'reauth';
+      },
+      undefined,
+      { timeout: 20000, polling: 100 },
+    );
+    const status = await this.authStatus();
+    if (status.state !== 'authorized') throw new Error(`#oura-auth-status is data-state="${status.state}" after Finish: ${status.text}`);
+    return { pasted, statusText: status.text };
+  }
+
   /** Clicks Add/Update in the config node dialog. */
   async closeConfigDialog(): Promise<void> {
     await this.page.locator('#node-config-dialog-ok').click();

@@ -56,18 +56,27 @@ export interface Setup {
   client: SimClient;
 }
 
-/** A Node-RED instance pointed at the simulator, and an Oura application registered there for its callback. */
-export async function setUp(name: string, settings: SettingsOptions = {}): Promise<Setup> {
+/**
+ * A Node-RED instance pointed at the simulator (its two hosts only), and an Oura application registered there for its
+ * callback: of the developer portal (default) or of the old portal, which only the legacy token URL accepts.
+ */
+export async function setUp(name: string, settings: SettingsOptions = {}, app: { portal?: 'new' | 'old'; redirectUris?: string[] } = {}): Promise<Setup> {
   const sim = await simulator();
   const nr = await NodeRed.create({ name, settings, env: sim.env() });
   const client: SimClient = {
     clientId: `e2e-${name}-${randomBytes(4).toString('hex')}`,
     clientSecret: `cs-${randomBytes(24).toString('base64url')}`,
-    redirectUris: [nr.adminUrl('oura/auth/callback')],
+    redirectUris: app.redirectUris ?? [nr.adminUrl('oura/auth/callback')],
+    portal: app.portal ?? 'new',
   };
   await sim.addClient(client);
   clients.push(client);
   return { sim, nr, client };
+}
+
+/** This application's token requests in order, as `server grant status` (e.g. `current authorization_code 200`). */
+export async function tokenLog(sim: Simulator, client: SimClient): Promise<string[]> {
+  return (await sim.stats()).tokenLog.filter((e) => e.clientId === client.clientId).map((e) => `${e.server} ${e.grant} ${e.status}`);
 }
 
 /** GET /sleep on the flow: must answer 200 with a non-empty array of sleep documents. */

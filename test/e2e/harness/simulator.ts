@@ -59,6 +59,11 @@ export class Simulator {
     return stats;
   }
 
+  /** The last day the simulator has data for: tests ask for days before it, whatever the date. */
+  async today(): Promise<string> {
+    return (await expectStatus(`${this.url}/_sim/info`, 200)).json<{ today: string }>().today;
+  }
+
   async resetStats(): Promise<void> {
     await expectStatus(`${this.url}/_sim/reset-stats`, '2xx', { method: 'POST', body: {} });
   }

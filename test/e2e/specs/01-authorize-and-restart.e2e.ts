@@ -4,7 +4,7 @@ import { strict as assert } from 'assert';
 import { Editor } from '../harness/editor';
 import { stopAfterFirstFailure } from '../harness/steps';
 import { variant } from '../harness/env';
-import { assertNoLeaks, authorizeInEditor, fetchSleep, refreshThenRestart, setUp, Setup } from '../harness/scenario';
+import { assertNoLeaks, authorizeInEditor, fetchSleep, refreshThenRestart, setUp, Setup, tokenLog } from '../harness/scenario';
 
 describe(`${variant().name}: authorize in the editor, refresh, restart`, function () {
   stopAfterFirstFailure();
@@ -28,6 +28,7 @@ describe(`${variant().name}: authorize in the editor, refresh, restart`, functio
     accountId = await authorizeInEditor(editor, s.client);
     const after = await s.sim.stats();
     assert.equal(after.codeExchanges, before.codeExchanges + 1, 'one code exchange for one consent');
+    assert.deepEqual(await tokenLog(s.sim, s.client), ['current authorization_code 200'], 'the code went to the current server, and only there');
   });
 
   it('the deployed flow answers with sleep documents', async function () {
@@ -48,6 +49,8 @@ describe(`${variant().name}: authorize in the editor, refresh, restart`, functio
   });
 
   it('keeps the client secret and every token out of the API, the export, the log and the user directory', async function () {
+    const log = await tokenLog(s.sim, s.client);
+    assert.ok(log.length > 4 && log.every((e) => e.startsWith('current ')), `every token request went to the current server: ${log.join(', ')}`);
     await assertNoLeaks(s.nr, editor!, accountId, s.client);
     assert.equal(editor!.browserErrors(), '', 'the editor raised no JavaScript errors');
   });
