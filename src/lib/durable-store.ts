@@ -107,11 +107,14 @@ export class DurableStore<T> {
     return { ok: false, reason: 'undecryptable' };
   }
 
-  /** Encrypts and writes atomically (temp file, fsync, rename), readable by the owner only. */
+  /**
+   * Encrypts and writes atomically, readable by the owner only. Throws when the copy could not be saved (the
+   * previous copy is then left as it was): the caller must tell the user, as new tokens then live only in memory.
+   */
   write(id: string, value: T): void {
     this.ensureDir();
     const [{ kid, key }] = this.keys(true);
-    const iv = crypto.randomBytes(12);
+    const iv = crypto.randomBytes(IV_BYTES);
     const cipher = crypto.createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(accountAad(id));
     const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
@@ -180,24 +183,34 @@ function decodeId(enc: string): string {
   return enc.startsWith('~') ? Buffer.from(enc.slice(1), 'base64url').toString('utf8') : enc;
 }
 
+/**
+ * Temp file, fsync, rename: a reader sees the old copy or the new one, never half of one. A failure on the way
+ * (disk full) removes the temp file and throws an error naming the file, with the system's `code`.
+ */
 function writeAtomic(file: string, content: string): void {
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
+  let opened = false;
   try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    const fd = fs.openSync(tmp, 'wx', 0o600);
+    opened = true;
+    try {
+      const bytes = Buffer.from(content, 'utf8');
+      for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (err) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // nothing to clean
+    if (opened) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
     }
-    throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`could not save ${file}: ${e.message}`, { cause: err }), { code: e.code });
   }
   try {
     const dirFd = fs.openSync(path.dirname(file), 'r');

@@ -108,4 +108,37 @@ describe('durable token copy', () => {
       assert.equal(fs.readFileSync(fileOf('acc1'), 'utf8'), cut);
     });
   });
+
+  describe('a write that fails part-way (disk full)', () => {
+    // The store calls fs through the module object, so swapping a function here reaches it.
+    const nodeFs: typeof fs = require('fs');
+    const noSpace = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+
+    for (const step of ['writeSync', 'fsyncSync'] as const) {
+      it(`leaves no temp file and the old copy intact when ${step} fails`, () => {
+        const store = new DurableStore<{ refreshToken: string }>(dir, { secrets: () => ['k'] });
+        store.write('a', { refreshToken: 'old' });
+        const real = nodeFs[step];
+        let calls = 0;
+        (nodeFs as any)[step] = (...args: unknown[]) => {
+          calls++;
+          if (calls === 1) throw noSpace();
+          return (real as any).apply(nodeFs, args);
+        };
+        try {
+          assert.throws(() => store.write('a', { refreshToken: 'new' }), (err: any) => {
+            assert.equal(err.code, 'ENOSPC');
+            assert.match(err.message, /acct-a\.json.*no space left on device/);
+            assert.ok(!err.message.includes('new'), 'no token in the message');
+            return true;
+          });
+        } finally {
+          (nodeFs as any)[step] = real;
+        }
+        assert.equal(calls, 1, `${step} was reached`);
+        assert.deepEqual(fs.readdirSync(path.join(dir, '.oura-tokens')).filter((f) => f.endsWith('.tmp')), []);
+        assert.deepEqual(store.read('a'), { ok: true, value: { refreshToken: 'old' } });
+      });
+    }
+  });
 });
