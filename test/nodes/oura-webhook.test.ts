@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as path from 'path';
 import * as FakeTimers from '@sinonjs/fake-timers';
 import { accountConfig, assertNoSecrets, authorize, CLIENT_ID, CLIENT_SECRET, creds, Env, helper, placed, setUp, tearDown } from '../support';
@@ -477,6 +478,75 @@ describe('oura webhook', function () {
     assert.equal(helper.getNode('hook').webhook.path, HOOK_PATH);
     assert.equal(helper.getNode('hook2').webhook, undefined);
     assert.match(logText(), /already serves \/oura\/hook/);
+  });
+
+  describe('against anyone who finds the public URL', function () {
+    const saved = { ...clock };
+    afterEach(function () {
+      Object.assign(clock, saved);
+    });
+
+    /** 64 KiB of nested arrays: too deep for a recursive serializer. */
+    const deep = '['.repeat(32 * 1024) + ']'.repeat(32 * 1024);
+
+    function hookLog(): { errors: string[]; warnings: string[]; debug: string[] } {
+      const entries = helper.log().args.map((a: any[]) => a[0]).filter((e: any) => e.id === 'hook');
+      const at = (level: number) => entries.filter((e: any) => e.level === level).map((e: any) => String(e.msg));
+      return { errors: at(helper.log().ERROR), warnings: at(helper.log().WARN), debug: at(helper.log().DEBUG) };
+    }
+
+    async function refusesDeepBodies(seen: Seen): Promise<void> {
+      const st = statuses();
+      // Rejections are counted per minute: hold the clock still so the count cannot depend on the machine's speed.
+      const t0 = Date.now();
+      clock.now = () => t0;
+      const answers: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        answers.push((await post(hookUrl(), deep, {})).status);
+        answers.push((await post(hookUrl(), deep, signed(deep, String(Math.floor(t0 / 1000)), 'not-the-secret'))).status);
+      }
+      assert.deepEqual([...new Set(answers)], [401], 'every one refused as unsigned or wrongly signed, none a 500');
+      let log = hookLog();
+      assert.deepEqual(log.errors, []);
+      assert.deepEqual(log.warnings, []);
+      assert.ok(log.debug.length >= 1 && log.debug.length <= 10, `a few debug lines for 30 rejections, not ${log.debug.length}`);
+      assert.ok(st.some((s) => s.fill === 'red' && s.text === 'rejected: bad signature'), 'the user still sees why');
+      clock.now = () => t0 + 61_000;
+      assert.equal((await post(hookUrl(), deep, {})).status, 401);
+      log = hookLog();
+      assert.match(log.debug[log.debug.length - 1], /Rejected a request to \/oura\/hook \(401\): missing signature \(\d+ more rejected requests? not logged\)/);
+      assert.deepEqual(seen.out, []);
+      assert.deepEqual(seen.caught, []);
+    }
+
+    it('refuses a 64 KiB body of nested arrays with 401, unsigned or wrongly signed, at the cost of a few debug lines', async function () {
+      env = await setUp();
+      const seen = await start(env);
+      await refusesDeepBodies(seen);
+    });
+
+    it('the same when a body parser ahead of the route consumed the bytes', async function () {
+      env = await setUp();
+      parseFirst = true;
+      const seen = await start(env);
+      await refusesDeepBodies(seen);
+      const ts = String(Math.floor(Date.now() / 1000));
+      clock.now = saved.now;
+      assert.equal((await post(hookUrl(), deep, signed(deep, ts))).status, 401, 'no Oura event nests like this: not re-serialized, so not verified');
+      assert.deepEqual(hookLog().errors, []);
+    });
+    it('a sender that hangs up half-way through the body costs no error either', async function () {
+      env = await setUp();
+      const seen = await start(env);
+      const st = statuses();
+      const u = new URL(hookUrl());
+      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': '1000' } });
+      req.on('error', () => undefined);
+      req.write('{"event_type": "cre', () => req.destroy());
+      await until('the rejection', () => st.some((s) => s.text === 'rejected: request body could not be read'));
+      assert.deepEqual(hookLog().errors, []);
+      assert.deepEqual(seen.caught, []);
+    });
   });
 
   describe('with a fake clock', function () {
