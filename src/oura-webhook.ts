@@ -7,7 +7,7 @@ import { asError, status, timeOfDay } from './lib/status';
 import * as tokens from './lib/tokens';
 import { registerWebhookRoutes, WebhookHandle } from './lib/webhook-admin';
 import { AppCredentials, DATA_TYPES, EVENT_TYPES } from './lib/webhook-api';
-import { OuraEvent, RecentEvents } from './lib/webhook-events';
+import { OuraEvent, recentEventsFor } from './lib/webhook-events';
 import { combinations, maintain, removeAll, Wanted } from './lib/webhook-manager';
 import { checkDelivery } from './lib/webhook-receive';
 import { Rejections } from './lib/webhook-rejections';
@@ -88,7 +88,7 @@ export = function register(RED: Red): void {
     const path = normalizePath(config.path || DEFAULT_PATH);
     const url = callbackUrl(config.baseUrl, RED.settings.httpNodeRoot, path);
     const maxAge = maxAgeMs(config.maxAge);
-    const recent = new RecentEvents(Math.max(maxAge, DEFAULT_MAX_AGE_S * 1000) + FUTURE_SKEW_MS);
+    const replayWindow = Math.max(maxAge, DEFAULT_MAX_AGE_S * 1000) + FUTURE_SKEW_MS;
     const wanted: Wanted[] = config.subscribe
       ? combinations(listOf(config.eventTypes, EVENT_TYPES), listOf(config.dataTypes, DATA_TYPES))
       : [];
@@ -142,7 +142,8 @@ export = function register(RED: Red): void {
 
     async function receive(req: HttpReq, res: HttpRes): Promise<void> {
       const v = await checkDelivery(req, {
-        secret: () => app()?.clientSecret, maxAgeMs: maxAge, futureSkewMs: FUTURE_SKEW_MS, recent, now: () => clock.now(),
+        secret: () => app()?.clientSecret, maxAgeMs: maxAge, futureSkewMs: FUTURE_SKEW_MS, now: () => clock.now(),
+        recent: () => recentEventsFor(path, replayWindow),
       });
       if (v.kind === 'rejected') return reject(res, v.code, v.why);
       if (v.kind === 'unavailable') return replyJson(res, 503, { detail: 'The webhook cannot check signatures yet.' }, { 'Retry-After': '60' });

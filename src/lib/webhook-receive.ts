@@ -19,7 +19,8 @@ export interface Checks {
   maxAgeMs: number;
   /** How far ahead of ours a sender's clock may run. */
   futureSkewMs: number;
-  recent: RecentEvents;
+  /** The replay memory, asked for only once a signature checked out. */
+  recent(): RecentEvents;
   now(): number;
 }
 
@@ -51,6 +52,6 @@ export async function checkDelivery(req: HttpReq, c: Checks): Promise<Verdict> {
   if (at - now > c.futureSkewMs) return rejected(401, 'timestamp in the future');
   const event = asEvent(parsedBody(body));
   if (!event) return rejected(400, 'not an Oura event');
-  if (c.recent.check(eventKey(event), now)) return { kind: 'duplicate', event };
+  if (c.recent().check(eventKey(event), now)) return { kind: 'duplicate', event };
   return { kind: 'accepted', event };
 }

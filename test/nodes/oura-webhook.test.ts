@@ -15,7 +15,7 @@ import { getJson } from '../../src/lib/api';
 import { addDays, dayIn, systemTimeZone } from '../../src/lib/dates';
 import { axiosTransport, HttpRequest, setTransport } from '../../src/lib/http';
 import * as tokens from '../../src/lib/tokens';
-import { RecentEvents } from '../../src/lib/webhook-events';
+import { MAX_PATHS, RecentEvents, recentEventsFor } from '../../src/lib/webhook-events';
 import { callbackUrl, normalizePath, WebhookRoutes } from '../../src/lib/webhook-routes';
 import { clock, nextCheck, RENEW_BEFORE_MS, Wakeup, WebhookClock } from '../../src/lib/webhook-schedule';
 import { parseTimestamp, pythonJson, signature, verifySignature } from '../../src/lib/webhook-signature';
@@ -209,6 +209,19 @@ describe('oura webhook', function () {
       assert.ok(r.size <= 3, 'bounded');
     });
 
+    it('keeps one replay memory per path across node instances, for a bounded number of paths', function () {
+      const first = recentEventsFor('/memory-test/0', 1000);
+      assert.equal(first.check('a', 0), false);
+      const again = recentEventsFor('/memory-test/0', 5000);
+      assert.equal(again, first, 'a redeployed node gets the memory of its path');
+      assert.equal(again.windowMs, 5000, 'with the window it uses now');
+      assert.equal(again.check('a', 4000), true);
+      for (let i = 1; i <= MAX_PATHS; i++) recentEventsFor(`/memory-test/${i}`, 1000);
+      const fresh = recentEventsFor('/memory-test/0', 5000);
+      assert.notEqual(fresh, first, 'the path used longest ago is forgotten first');
+      assert.equal(fresh.check('a', 4000), false);
+    });
+
     it('wakes up months ahead in steps a timer can take, renewing 7 days before expiry', function () {
       const fake = FakeTimers.createClock(0);
       const c: WebhookClock = { now: () => fake.now, setTimeout: (fn, ms) => fake.setTimeout(fn, ms), clearTimeout: (h) => fake.clearTimeout(h as never) };
@@ -334,6 +347,25 @@ describe('oura webhook', function () {
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(seen.out.map((m) => m.payload.object_id), [e.object_id, last.object_id]);
     assert.match(logText(), /Dropped a create daily_sleep event for Oura user someone-else/);
+  });
+
+  it('still knows a delivered event after a redeploy: the very same signed request is a duplicate', async function () {
+    env = await setUp();
+    const before = await start(env);
+    const body = JSON.stringify(event());
+    const headers = signed(body);
+    assert.equal((await post(hookUrl(), body, headers)).status, 200);
+    await until('the event', () => before.out.length === 1);
+    await helper.setFlows(placed(flow({ name: 'edited', path: 'oura//hook/' })), 'full', credentials());
+    const after = listen();
+    const replayed = await post(hookUrl(), body, headers);
+    assert.equal(replayed.status, 200);
+    assert.equal(JSON.parse(replayed.body).status, 'duplicate');
+    const next = event();
+    assert.equal((await env.sim.sendEvent(hookUrl(), next)).status, 200);
+    await until('the next event', () => after.out.length === 1);
+    assert.deepEqual(after.out.map((m) => m.payload.object_id), [next.object_id], 'the replay sent nothing');
+    assert.equal(before.out.length, 1);
   });
 
   it('learns which Oura user an account is when the authorization did not record it', async function () {
