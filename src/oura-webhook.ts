@@ -7,14 +7,14 @@ import { asError, status, timeOfDay } from './lib/status';
 import * as tokens from './lib/tokens';
 import { registerWebhookRoutes, WebhookHandle } from './lib/webhook-admin';
 import { AppCredentials, DATA_TYPES, EVENT_TYPES } from './lib/webhook-api';
-import { asEvent, eventKey, OuraEvent, RecentEvents } from './lib/webhook-events';
+import { OuraEvent, recentEventsFor } from './lib/webhook-events';
 import { combinations, maintain, removeAll, Wanted } from './lib/webhook-manager';
-import {
-  BodyError, callbackUrl, Endpoint, HttpReq, HttpRes, normalizePath, readBody, replyJson, routesFor, WebhookRoutes,
-} from './lib/webhook-routes';
+import { checkDelivery } from './lib/webhook-receive';
+import { Rejections } from './lib/webhook-rejections';
+import { callbackUrl, Endpoint, HttpReq, HttpRes, normalizePath, replyJson, routesFor, WebhookRoutes } from './lib/webhook-routes';
 import { clock, nextCheck, RETRY_MS, Wakeup } from './lib/webhook-schedule';
 import { accountFor, accountsOf } from './lib/webhook-users';
-import { parseTimestamp, pythonJson, sameSecret, verifySignature } from './lib/webhook-signature';
+import { sameSecret } from './lib/webhook-signature';
 
 interface WebhookConfig {
   id: string;
@@ -49,11 +49,6 @@ function maxAgeMs(v: unknown): number {
   if (v === undefined || v === null || String(v).trim() === '') return DEFAULT_MAX_AGE_S * 1000;
   const n = Number(v);
   return Number.isFinite(n) && n >= 0 ? n * 1000 : DEFAULT_MAX_AGE_S * 1000;
-}
-
-function header(req: HttpReq, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }
 
 function queryOf(req: HttpReq): Record<string, unknown> {
@@ -93,7 +88,7 @@ export = function register(RED: Red): void {
     const path = normalizePath(config.path || DEFAULT_PATH);
     const url = callbackUrl(config.baseUrl, RED.settings.httpNodeRoot, path);
     const maxAge = maxAgeMs(config.maxAge);
-    const recent = new RecentEvents(Math.max(maxAge, DEFAULT_MAX_AGE_S * 1000) + FUTURE_SKEW_MS);
+    const replayWindow = Math.max(maxAge, DEFAULT_MAX_AGE_S * 1000) + FUTURE_SKEW_MS;
     const wanted: Wanted[] = config.subscribe
       ? combinations(listOf(config.eventTypes, EVENT_TYPES), listOf(config.dataTypes, DATA_TYPES))
       : [];
@@ -109,7 +104,7 @@ export = function register(RED: Red): void {
 
     let events = 0;
     let closed = false;
-    const warned = new Set<string>();
+    const rejections = new Rejections();
     let routes: WebhookRoutes | undefined;
     let setupError: string | undefined;
 
@@ -124,16 +119,13 @@ export = function register(RED: Red): void {
       else status.done(node, 'listening');
     }
 
-    /** Tells the user once per kind (a warning in the log) and later only in the debug log. */
+    /** Anyone can post to a public URL: the status shows why, the log gets at most a few debug lines a minute. */
     function reject(res: HttpRes, code: number, why: string): void {
       replyJson(res, code, { detail: why });
-      node.status({ fill: 'red', shape: 'ring', text: `rejected: ${why}` });
-      const text = `Rejected a request to ${path} (${code}): ${why}`;
-      if (warned.has(why)) node.debug(text);
-      else {
-        warned.add(why);
-        node.warn(text);
-      }
+      const now = clock.now();
+      if (rejections.showStatus(why, now)) node.status({ fill: 'red', shape: 'ring', text: `rejected: ${why}` });
+      const line = rejections.logLine(`Rejected a request to ${path} (${code}): ${why}`, now);
+      if (line) node.debug(line);
     }
 
     function verify(req: HttpReq, res: HttpRes): void {
@@ -149,33 +141,14 @@ export = function register(RED: Red): void {
     }
 
     async function receive(req: HttpReq, res: HttpRes): Promise<void> {
-      let body: { raw?: Buffer; parsed?: unknown };
-      try {
-        body = await readBody(req);
-      } catch (err) {
-        if (err instanceof BodyError) return reject(res, err.httpStatus, err.message.toLowerCase());
-        throw err;
-      }
-      const secret = app()?.clientSecret;
-      if (!secret) {
-        replyJson(res, 503, { detail: 'The webhook cannot check signatures yet.' }, { 'Retry-After': '60' });
-        return;
-      }
-      const timestamp = header(req, 'x-oura-timestamp');
-      const sig = header(req, 'x-oura-signature');
-      if (!sig || !timestamp) return reject(res, 401, 'missing signature');
-      const candidates: Array<Buffer | string> = [];
-      if (body.raw) candidates.push(body.raw);
-      if (body.parsed !== undefined) candidates.push(JSON.stringify(body.parsed), pythonJson(body.parsed));
-      if (!verifySignature(secret, timestamp, sig, candidates)) return reject(res, 401, 'bad signature');
-      const at = parseTimestamp(timestamp);
-      const now = clock.now();
-      if (at === undefined) return reject(res, 401, 'unreadable timestamp');
-      if (maxAge > 0 && now - at > maxAge) return reject(res, 401, 'timestamp too old (replay?)');
-      if (at - now > FUTURE_SKEW_MS) return reject(res, 401, 'timestamp in the future');
-      const event = asEvent(body.parsed);
-      if (!event) return reject(res, 400, 'not an Oura event');
-      if (recent.check(eventKey(event), now)) {
+      const v = await checkDelivery(req, {
+        secret: () => app()?.clientSecret, maxAgeMs: maxAge, futureSkewMs: FUTURE_SKEW_MS, now: () => clock.now(),
+        recent: () => recentEventsFor(path, replayWindow),
+      });
+      if (v.kind === 'rejected') return reject(res, v.code, v.why);
+      if (v.kind === 'unavailable') return replyJson(res, 503, { detail: 'The webhook cannot check signatures yet.' }, { 'Retry-After': '60' });
+      const { event } = v;
+      if (v.kind === 'duplicate') {
         replyJson(res, 200, { status: 'duplicate' });
         node.debug(`Dropped a repeated delivery of ${event.event_type} ${event.data_type} ${event.object_id ?? ''}`);
         return;

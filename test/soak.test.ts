@@ -84,7 +84,7 @@ function drive(n: number, inFlight: number, targets: Array<{ node: string; msg: 
       const first = outs[id] + errs[id] === 0;
       if (caught) {
         errs[id]++;
-        const key = String(m.error?.message ?? 'error').replace(/\d+/g, '#').slice(0, 100);
+        const key = String(m.error?.message ?? 'error').replace(/\d+/g, '#').slice(0, 200);
         errors.set(key, (errors.get(key) ?? 0) + 1);
       } else outs[id]++;
       if (!first || done) return;

@@ -12,13 +12,22 @@ export interface KeySource {
   secrets(): string[];
 }
 
+/**
+ * Format 2 binds each copy to its account (additional authenticated data), so a copy renamed to another
+ * account's file is refused. Format 1 (no binding) is still read, once, and rewritten as format 2.
+ */
 interface Envelope {
-  v: 1;
+  v: 1 | 2;
   kid: string;
   iv: string;
   tag: string;
   data: string;
 }
+
+const FORMAT = 2;
+/** GCM checks only as many tag bytes as it is given: insist on the full 16. */
+const TAG_BYTES = 16;
+const IV_BYTES = 12;
 
 const DIR_NAME = '.oura-tokens';
 const KEY_FILE = 'key';
@@ -67,6 +76,7 @@ export class DurableStore<T> {
     });
   }
 
+  /** A format-1 copy that decrypts is rewritten as format 2 (best effort: it stays readable if that fails). */
   read(id: string): ReadResult<T> {
     let text: string;
     try {
@@ -74,34 +84,41 @@ export class DurableStore<T> {
     } catch {
       return { ok: false, reason: 'missing' };
     }
-    try {
-      const env = JSON.parse(text) as Envelope;
-      const keys = this.keys(false);
-      const candidates = [...keys.filter((k) => k.kid === env.kid), ...keys.filter((k) => k.kid !== env.kid)];
-      for (const { key } of candidates) {
+    const env = parseEnvelope(text);
+    if (!env) return { ok: false, reason: 'undecryptable' };
+    const keys = this.keys(false);
+    const candidates = [...keys.filter((k) => k.kid === env.kid), ...keys.filter((k) => k.kid !== env.kid)];
+    for (const { key } of candidates) {
+      let value: T;
+      try {
+        value = JSON.parse(decrypt(key, env, env.v === FORMAT ? accountAad(id) : undefined).toString('utf8')) as T;
+      } catch {
+        continue; // try the next key
+      }
+      if (env.v !== FORMAT) {
         try {
-          const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(env.iv, 'base64'));
-          decipher.setAuthTag(Buffer.from(env.tag, 'base64'));
-          const plain = Buffer.concat([decipher.update(Buffer.from(env.data, 'base64')), decipher.final()]);
-          return { ok: true, value: JSON.parse(plain.toString('utf8')) as T };
+          this.write(id, value);
         } catch {
-          // try the next key
+          // still readable as format 1: the next read tries again
         }
       }
-    } catch {
-      // not our format
+      return { ok: true, value };
     }
     return { ok: false, reason: 'undecryptable' };
   }
 
-  /** Encrypts and writes atomically (temp file, fsync, rename), readable by the owner only. */
+  /**
+   * Encrypts and writes atomically, readable by the owner only. Throws when the copy could not be saved (the
+   * previous copy is then left as it was): the caller must tell the user, as new tokens then live only in memory.
+   */
   write(id: string, value: T): void {
     this.ensureDir();
     const [{ kid, key }] = this.keys(true);
-    const iv = crypto.randomBytes(12);
-    const cipher = crypto.createCipheriv('aes-256-gcm', key, iv);
+    const iv = crypto.randomBytes(IV_BYTES);
+    const cipher = crypto.createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+    cipher.setAAD(accountAad(id));
     const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    const env: Envelope = { v: 1, kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+    const env: Envelope = { v: FORMAT, kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
     writeAtomic(this.fileFor(id), JSON.stringify(env));
   }
 
@@ -130,6 +147,33 @@ export class DurableStore<T> {
   }
 }
 
+/** Domain-separated, so the binding cannot be mistaken for any other use of the key. */
+function accountAad(id: string): Buffer {
+  return Buffer.from(`node-red-oura token copy v2\0account\0${id}`, 'utf8');
+}
+
+function parseEnvelope(text: string): Envelope | undefined {
+  try {
+    const env = JSON.parse(text) as Envelope;
+    const ok = env && (env.v === 1 || env.v === FORMAT) && typeof env.kid === 'string'
+      && typeof env.iv === 'string' && typeof env.tag === 'string' && typeof env.data === 'string';
+    return ok ? env : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws unless the tag is whole and matches (format 1 had no additional data). */
+function decrypt(key: Buffer, env: Envelope, aad: Buffer | undefined): Buffer {
+  const iv = Buffer.from(env.iv, 'base64');
+  const tag = Buffer.from(env.tag, 'base64');
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('malformed envelope');
+  const decipher = crypto.createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  if (aad) decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(Buffer.from(env.data, 'base64')), decipher.final()]);
+}
+
 /** Node ids are hex, but a subflow alias or an imported id could hold anything: keep file names safe. */
 function encodeId(id: string): string {
   return /^[A-Za-z0-9_-]+$/.test(id) ? id : `~${Buffer.from(id, 'utf8').toString('base64url')}`;
@@ -139,24 +183,34 @@ function decodeId(enc: string): string {
   return enc.startsWith('~') ? Buffer.from(enc.slice(1), 'base64url').toString('utf8') : enc;
 }
 
+/**
+ * Temp file, fsync, rename: a reader sees the old copy or the new one, never half of one. A failure on the way
+ * (disk full) removes the temp file and throws an error naming the file, with the system's `code`.
+ */
 function writeAtomic(file: string, content: string): void {
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
+  let opened = false;
   try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    const fd = fs.openSync(tmp, 'wx', 0o600);
+    opened = true;
+    try {
+      const bytes = Buffer.from(content, 'utf8');
+      for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (err) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // nothing to clean
+    if (opened) {
+      try {
+        fs.unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
     }
-    throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`could not save ${file}: ${e.message}`, { cause: err }), { code: e.code });
   }
   try {
     const dirFd = fs.openSync(path.dirname(file), 'r');

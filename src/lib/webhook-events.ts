@@ -18,6 +18,9 @@ export function asEvent(body: unknown): OuraEvent | undefined {
   return b as OuraEvent;
 }
 
+export const MAX_EVENTS_PER_PATH = 10_000;
+export const MAX_PATHS = 100;
+
 /** Oura retries deliver the same event again: this is what makes two deliveries the same event. */
 export function eventKey(e: OuraEvent): string {
   return JSON.stringify([e.user_id, e.event_type, e.data_type, e.object_id ?? null, e.event_time ?? null]);
@@ -27,7 +30,7 @@ export function eventKey(e: OuraEvent): string {
 export class RecentEvents {
   private readonly seen = new Map<string, number>();
 
-  constructor(private readonly windowMs: number, private readonly max = 10_000) {}
+  constructor(public windowMs: number, private readonly max = MAX_EVENTS_PER_PATH) {}
 
   /** True when the key was seen within the window; records it otherwise. */
   check(key: string, now: number): boolean {
@@ -50,4 +53,23 @@ export class RecentEvents {
   get size(): number {
     return this.seen.size;
   }
+}
+
+/**
+ * Lives at module level on purpose: a redeploy makes a new node, and an event delivered to the old one must
+ * still be a duplicate (a replay) for the new one within Max age.
+ */
+const memories = new Map<string, RecentEvents>();
+
+/**
+ * The replay memory of a webhook path (normalized), with the window of the node that serves it now. At most
+ * MAX_PATHS paths are kept, the one used longest ago is forgotten first.
+ */
+export function recentEventsFor(path: string, windowMs: number): RecentEvents {
+  const r = memories.get(path) ?? new RecentEvents(windowMs);
+  r.windowMs = windowMs;
+  memories.delete(path);
+  memories.set(path, r);
+  if (memories.size > MAX_PATHS) memories.delete(memories.keys().next().value as string);
+  return r;
 }

@@ -117,39 +117,44 @@ export class BodyError extends Error {
 }
 
 /**
- * The bytes Oura signed, when nobody consumed them yet, and the parsed body. A body parser installed
- * before this route (httpNodeMiddleware, another package) leaves only its result: then `raw` is missing
- * (or is what that parser kept in req.rawBody) and the caller checks re-serializations instead.
+ * The bytes Oura signed, when nobody consumed them yet or a parser kept them (req.rawBody, or a text or raw
+ * parser's req.body). A JSON parser installed before this route (httpNodeMiddleware, another package) may
+ * leave only its result: then `parsed` is all there is and the caller checks re-serializations instead.
+ * Nothing is parsed here: an unknown sender's body is not worth the work before its signature is checked.
  */
 export async function readBody(req: HttpReq): Promise<{ raw?: Buffer; parsed?: unknown }> {
-  const kept = req.rawBody;
   if (req._body === true || req.readableEnded) {
+    const kept = req.rawBody;
     const b = req.body;
-    let raw: Buffer | undefined;
-    if (Buffer.isBuffer(kept)) raw = kept;
-    else if (typeof kept === 'string') raw = Buffer.from(kept, 'utf8');
-    else if (Buffer.isBuffer(b)) raw = b;
-    else if (typeof b === 'string') raw = Buffer.from(b, 'utf8');
-    if (raw) return { raw, parsed: parse(raw) };
+    if (Buffer.isBuffer(kept)) return { raw: kept };
+    if (typeof kept === 'string') return { raw: Buffer.from(kept, 'utf8') };
+    if (Buffer.isBuffer(b)) return { raw: b };
+    if (typeof b === 'string') return { raw: Buffer.from(b, 'utf8') };
     return { parsed: b };
   }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > MAX_BODY) throw new BodyError(413, 'Request body too large');
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += c.length;
-    if (size > MAX_BODY) throw new BodyError(413, 'Request body too large');
-    chunks.push(c);
+  try {
+    for await (const chunk of req) {
+      const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      size += c.length;
+      if (size > MAX_BODY) throw new BodyError(413, 'Request body too large');
+      chunks.push(c);
+    }
+  } catch (err) {
+    // A sender that hangs up half-way is nobody's error to log.
+    throw err instanceof BodyError ? err : new BodyError(400, 'Request body could not be read');
   }
-  const raw = Buffer.concat(chunks);
-  return { raw, parsed: parse(raw) };
+  return { raw: Buffer.concat(chunks) };
 }
 
-function parse(raw: Buffer): unknown {
+/** The body as JSON (undefined when it is not JSON): called once its signature is checked. */
+export function parsedBody(body: { raw?: Buffer; parsed?: unknown }): unknown {
+  if (!body.raw) return body.parsed;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return JSON.parse(body.raw.toString('utf8'));
   } catch {
     return undefined;
   }

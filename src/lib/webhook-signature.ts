@@ -70,3 +70,47 @@ export function pythonJson(value: unknown): string {
   }
   return 'null';
 }
+
+/** Oura's events are small flat objects: a parsed body beyond these is not one, and is not re-serialized. */
+export const RESERIALIZE_LIMITS = { depth: 16, values: 2048, chars: 64 * 1024 };
+
+/**
+ * The bodies a signature may cover: the raw bytes when they exist, else (a parser consumed them) the parsed
+ * value re-serialized compactly and the way Python's json.dumps writes it. Never throws; an unknown sender
+ * controls the parsed value, so a deep or large one gives nothing to check (401) instead of blowing the stack.
+ */
+export function signedBodies(body: { raw?: Buffer; parsed?: unknown }): Array<Buffer | string> {
+  if (body.raw) return [body.raw];
+  try {
+    if (body.parsed === undefined || !withinLimits(body.parsed)) return [];
+    return [JSON.stringify(body.parsed), pythonJson(body.parsed)];
+  } catch {
+    return []; // a value no JSON parser makes (a throwing getter or toJSON)
+  }
+}
+
+/** Walks the value without recursion and gives up as soon as it is too deep, too many values or too long. */
+function withinLimits(value: unknown): boolean {
+  const { depth: maxDepth, values: maxValues, chars: maxChars } = RESERIALIZE_LIMITS;
+  const stack: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
+  let values = 0;
+  let chars = 0;
+  while (stack.length) {
+    const { v, depth } = stack.pop()!;
+    if (++values > maxValues || depth > maxDepth) return false;
+    if (typeof v === 'string') chars += v.length;
+    else if (Array.isArray(v)) {
+      if (values + stack.length + v.length > maxValues) return false;
+      for (const x of v) stack.push({ v: x, depth: depth + 1 });
+    } else if (v !== null && typeof v === 'object') {
+      const keys = Object.keys(v);
+      if (values + stack.length + keys.length > maxValues) return false;
+      for (const k of keys) {
+        chars += k.length;
+        stack.push({ v: (v as Record<string, unknown>)[k], depth: depth + 1 });
+      }
+    }
+    if (chars > maxChars) return false;
+  }
+  return true;
+}

@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as path from 'path';
 import * as FakeTimers from '@sinonjs/fake-timers';
 import { accountConfig, assertNoSecrets, authorize, CLIENT_ID, CLIENT_SECRET, creds, Env, helper, placed, setUp, tearDown } from '../support';
@@ -14,7 +15,7 @@ import { getJson } from '../../src/lib/api';
 import { addDays, dayIn, systemTimeZone } from '../../src/lib/dates';
 import { axiosTransport, HttpRequest, setTransport } from '../../src/lib/http';
 import * as tokens from '../../src/lib/tokens';
-import { RecentEvents } from '../../src/lib/webhook-events';
+import { MAX_PATHS, RecentEvents, recentEventsFor } from '../../src/lib/webhook-events';
 import { callbackUrl, normalizePath, WebhookRoutes } from '../../src/lib/webhook-routes';
 import { clock, nextCheck, RENEW_BEFORE_MS, Wakeup, WebhookClock } from '../../src/lib/webhook-schedule';
 import { parseTimestamp, pythonJson, signature, verifySignature } from '../../src/lib/webhook-signature';
@@ -208,6 +209,19 @@ describe('oura webhook', function () {
       assert.ok(r.size <= 3, 'bounded');
     });
 
+    it('keeps one replay memory per path across node instances, for a bounded number of paths', function () {
+      const first = recentEventsFor('/memory-test/0', 1000);
+      assert.equal(first.check('a', 0), false);
+      const again = recentEventsFor('/memory-test/0', 5000);
+      assert.equal(again, first, 'a redeployed node gets the memory of its path');
+      assert.equal(again.windowMs, 5000, 'with the window it uses now');
+      assert.equal(again.check('a', 4000), true);
+      for (let i = 1; i <= MAX_PATHS; i++) recentEventsFor(`/memory-test/${i}`, 1000);
+      const fresh = recentEventsFor('/memory-test/0', 5000);
+      assert.notEqual(fresh, first, 'the path used longest ago is forgotten first');
+      assert.equal(fresh.check('a', 4000), false);
+    });
+
     it('wakes up months ahead in steps a timer can take, renewing 7 days before expiry', function () {
       const fake = FakeTimers.createClock(0);
       const c: WebhookClock = { now: () => fake.now, setTimeout: (fn, ms) => fake.setTimeout(fn, ms), clearTimeout: (h) => fake.clearTimeout(h as never) };
@@ -335,6 +349,25 @@ describe('oura webhook', function () {
     assert.match(logText(), /Dropped a create daily_sleep event for Oura user someone-else/);
   });
 
+  it('still knows a delivered event after a redeploy: the very same signed request is a duplicate', async function () {
+    env = await setUp();
+    const before = await start(env);
+    const body = JSON.stringify(event());
+    const headers = signed(body);
+    assert.equal((await post(hookUrl(), body, headers)).status, 200);
+    await until('the event', () => before.out.length === 1);
+    await helper.setFlows(placed(flow({ name: 'edited', path: 'oura//hook/' })), 'full', credentials());
+    const after = listen();
+    const replayed = await post(hookUrl(), body, headers);
+    assert.equal(replayed.status, 200);
+    assert.equal(JSON.parse(replayed.body).status, 'duplicate');
+    const next = event();
+    assert.equal((await env.sim.sendEvent(hookUrl(), next)).status, 200);
+    await until('the next event', () => after.out.length === 1);
+    assert.deepEqual(after.out.map((m) => m.payload.object_id), [next.object_id], 'the replay sent nothing');
+    assert.equal(before.out.length, 1);
+  });
+
   it('learns which Oura user an account is when the authorization did not record it', async function () {
     env = await setUp();
     const seen = await start(env);
@@ -376,7 +409,8 @@ describe('oura webhook', function () {
     const handle = helper.getNode('acc1').handle;
     const day = addDays(today(), -2);
     const readiness = (await getJson(handle, '/v2/usercollection/daily_readiness', { start_date: day, end_date: today() }) as any).data[0];
-    const vo2 = (await getJson(handle, '/v2/usercollection/vO2_max', { start_date: day, end_date: today() }) as any).data[0];
+    // The simulator has a VO2 max on about 3 days in 10: a month back holds one whatever the date.
+    const vo2 = (await getJson(handle, '/v2/usercollection/vO2_max', { start_date: addDays(today(), -30), end_date: today() }) as any).data[0];
     env.sim.resetStats();
     const e1 = event({ data_type: 'daily_readiness', object_id: readiness.id, event_type: 'update' });
     await env.sim.sendEvent(hookUrl(), e1);
@@ -477,6 +511,75 @@ describe('oura webhook', function () {
     assert.equal(helper.getNode('hook').webhook.path, HOOK_PATH);
     assert.equal(helper.getNode('hook2').webhook, undefined);
     assert.match(logText(), /already serves \/oura\/hook/);
+  });
+
+  describe('against anyone who finds the public URL', function () {
+    const saved = { ...clock };
+    afterEach(function () {
+      Object.assign(clock, saved);
+    });
+
+    /** 64 KiB of nested arrays: too deep for a recursive serializer. */
+    const deep = '['.repeat(32 * 1024) + ']'.repeat(32 * 1024);
+
+    function hookLog(): { errors: string[]; warnings: string[]; debug: string[] } {
+      const entries = helper.log().args.map((a: any[]) => a[0]).filter((e: any) => e.id === 'hook');
+      const at = (level: number) => entries.filter((e: any) => e.level === level).map((e: any) => String(e.msg));
+      return { errors: at(helper.log().ERROR), warnings: at(helper.log().WARN), debug: at(helper.log().DEBUG) };
+    }
+
+    async function refusesDeepBodies(seen: Seen): Promise<void> {
+      const st = statuses();
+      // Rejections are counted per minute: hold the clock still so the count cannot depend on the machine's speed.
+      const t0 = Date.now();
+      clock.now = () => t0;
+      const answers: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        answers.push((await post(hookUrl(), deep, {})).status);
+        answers.push((await post(hookUrl(), deep, signed(deep, String(Math.floor(t0 / 1000)), 'not-the-secret'))).status);
+      }
+      assert.deepEqual([...new Set(answers)], [401], 'every one refused as unsigned or wrongly signed, none a 500');
+      let log = hookLog();
+      assert.deepEqual(log.errors, []);
+      assert.deepEqual(log.warnings, []);
+      assert.ok(log.debug.length >= 1 && log.debug.length <= 10, `a few debug lines for 30 rejections, not ${log.debug.length}`);
+      assert.ok(st.some((s) => s.fill === 'red' && s.text === 'rejected: bad signature'), 'the user still sees why');
+      clock.now = () => t0 + 61_000;
+      assert.equal((await post(hookUrl(), deep, {})).status, 401);
+      log = hookLog();
+      assert.match(log.debug[log.debug.length - 1], /Rejected a request to \/oura\/hook \(401\): missing signature \(\d+ more rejected requests? not logged\)/);
+      assert.deepEqual(seen.out, []);
+      assert.deepEqual(seen.caught, []);
+    }
+
+    it('refuses a 64 KiB body of nested arrays with 401, unsigned or wrongly signed, at the cost of a few debug lines', async function () {
+      env = await setUp();
+      const seen = await start(env);
+      await refusesDeepBodies(seen);
+    });
+
+    it('the same when a body parser ahead of the route consumed the bytes', async function () {
+      env = await setUp();
+      parseFirst = true;
+      const seen = await start(env);
+      await refusesDeepBodies(seen);
+      const ts = String(Math.floor(Date.now() / 1000));
+      clock.now = saved.now;
+      assert.equal((await post(hookUrl(), deep, signed(deep, ts))).status, 401, 'no Oura event nests like this: not re-serialized, so not verified');
+      assert.deepEqual(hookLog().errors, []);
+    });
+    it('a sender that hangs up half-way through the body costs no error either', async function () {
+      env = await setUp();
+      const seen = await start(env);
+      const st = statuses();
+      const u = new URL(hookUrl());
+      const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': '1000' } });
+      req.on('error', () => undefined);
+      req.write('{"event_type": "cre', () => req.destroy());
+      await until('the rejection', () => st.some((s) => s.text === 'rejected: request body could not be read'));
+      assert.deepEqual(hookLog().errors, []);
+      assert.deepEqual(seen.caught, []);
+    });
   });
 
   describe('with a fake clock', function () {
