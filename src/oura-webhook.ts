@@ -114,9 +114,9 @@ export = function register(RED: Red): void {
 
     function showListening(): void {
       if (closed || setupError) return;
-      if (events > 0) status.done(node, `${plural(events, 'event')} at ${timeOfDay()}`);
+      if (events > 0) status.done(node, `${plural(events, 'event')} at ${timeOfDay()}`, !!(account && tokens.saveProblem(account.handle.key)));
       else if (account && !tokens.current(account.handle.key)) status.notAuthorized(node);
-      else status.done(node, 'listening');
+      else status.done(node, 'listening', !!(account && tokens.saveProblem(account.handle.key)));
     }
 
     /** Anyone can post to a public URL: the status shows why, the log gets at most a few debug lines a minute. */

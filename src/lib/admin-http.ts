@@ -51,3 +51,64 @@ export function wrap(fn: (req: Req, res: Res) => Promise<void>): Handler {
     fn(req, res).catch((err) => fail(res, err));
   };
 }
+
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
+
+function header(req: Req, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Why a state-changing request must be refused as a cross-site forgery, or undefined when it may go on. Only a
+ * positive signal refuses: browsers send no `Sec-Fetch-Site` to plain http on a LAN address, and proxies rewrite
+ * `Host`, so a missing header is never a reason.
+ */
+export function crossSiteReason(headers: { 'sec-fetch-site'?: string; origin?: string; host?: string; 'x-forwarded-host'?: string }): string | undefined {
+  const site = (headers['sec-fetch-site'] ?? '').toLowerCase();
+  if (site === 'cross-site' || site === 'same-site') return `the request came from another site (Sec-Fetch-Site: ${site})`;
+  const origin = headers.origin;
+  if (origin === undefined || origin === '') return undefined;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host.toLowerCase();
+  } catch {
+    return 'the request came from an opaque origin';
+  }
+  const hosts = [headers.host, ...(headers['x-forwarded-host'] ?? '').split(',')].map((h) => (h ?? '').trim().toLowerCase()).filter(Boolean);
+  return hosts.includes(originHost) ? undefined : `the request came from ${originHost}, not from this editor`;
+}
+
+/**
+ * For every state-changing admin route but the OAuth callback, after Node-RED's permission check: JSON only (a plain
+ * HTML form on another web site cannot send it), and no request a browser marks as cross-site. With adminAuth off
+ * (the default, and Home Assistant's add-on) this is what stops another site from disconnecting the account.
+ */
+export const sameSiteJson: Handler = (req, res, next) => {
+  const why = crossSiteReason({
+    'sec-fetch-site': header(req, 'sec-fetch-site'), origin: header(req, 'origin'), host: header(req, 'host'), 'x-forwarded-host': header(req, 'x-forwarded-host'),
+  });
+  if (why) {
+    res.status(403).json({ error: `Refused: ${why}. Use the Node-RED editor.` });
+    return;
+  }
+  if (!JSON_TYPE.test(header(req, 'content-type') ?? '')) {
+    res.status(415).json({ error: 'This route takes a JSON body (Content-Type: application/json), as the editor sends it.' });
+    return;
+  }
+  next?.();
+};
+
+/** Node-RED's scope rules: `*`, the permission itself, or `write` / `*.write` for any write permission. */
+function grants(scope: unknown, permission: string): boolean {
+  if (Array.isArray(scope)) return scope.some((s) => grants(s, permission));
+  if (scope === '*' || scope === permission) return true;
+  const kind = permission.endsWith('.write') ? 'write' : permission.endsWith('.read') ? 'read' : undefined;
+  return !!kind && (scope === kind || scope === `*.${kind}`);
+}
+
+/** Whether the editor user may change Oura accounts: everybody when adminAuth is off (no `req.user`). */
+export function mayWrite(req: Req): boolean {
+  const user = (req as Req & { user?: { permissions?: unknown } }).user;
+  return !user || grants(user.permissions, 'oura-account.write');
+}

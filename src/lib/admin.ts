@@ -1,5 +1,5 @@
 /** The account dialog's admin routes (relative to httpAdminRoot): authorize, finish, check, status, disconnect. */
-import { escapeHtml, jsonBody, str, wrap } from './admin-http';
+import { escapeHtml, jsonBody, mayWrite, sameSiteJson, str, wrap } from './admin-http';
 import { completeAuthorization, deployedAccount, dialogClient, startAuthorization } from './authorization';
 import { COLLECTIONS } from './collections';
 import { checkCredentials } from './credentials-check';
@@ -8,7 +8,6 @@ import { InputError } from './errors';
 import type { RED, Res } from './red';
 import * as tokens from './tokens';
 
-export { jsonBody, wrap } from './admin-http';
 
 /** What the dialog shows: never a token. */
 export interface AuthStatus {
@@ -23,15 +22,17 @@ export interface AuthStatus {
   deployed: boolean;
 }
 
-export function statusOf(RED: RED, key: string): AuthStatus {
+/** The dialog's view of an account; the Oura user's e-mail address only for editor users who may change accounts. */
+export function statusOf(RED: RED, key: string, showEmail = true): AuthStatus {
   const rec = tokens.current(key);
   const deployed = !!deployedAccount(RED, key);
   if (!rec) return { authorized: false, reauthRequired: false, scopes: [], deployed };
+  const user = rec.user && !showEmail ? { id: rec.user.id } : rec.user;
   return {
     authorized: !rec.reauth,
     reauthRequired: !!rec.reauth,
     reason: rec.reauth,
-    user: rec.user,
+    user,
     scopes: rec.scopes,
     expiresAt: rec.expiresAt,
     authorizedAt: rec.authorizedAt,
@@ -61,7 +62,7 @@ export function registerAdminRoutes(RED: RED): void {
   const read = RED.auth.needsPermission('oura-account.read');
   const write = RED.auth.needsPermission('oura-account.write');
 
-  RED.httpAdmin.post('/oura/auth/start', write, wrap(async (req, res) => {
+  RED.httpAdmin.post('/oura/auth/start', write, sameSiteJson, wrap(async (req, res) => {
     res.json(await startAuthorization(RED, await jsonBody(req)));
   }));
 
@@ -71,7 +72,7 @@ export function registerAdminRoutes(RED: RED): void {
     page(res, out.status, out.title, out.text);
   }));
 
-  RED.httpAdmin.post('/oura/auth/complete', write, wrap(async (req, res) => {
+  RED.httpAdmin.post('/oura/auth/complete', write, sameSiteJson, wrap(async (req, res) => {
     const b = await jsonBody(req);
     const id = str(b.id);
     let url: URL;
@@ -87,14 +88,14 @@ export function registerAdminRoutes(RED: RED): void {
   }));
 
   // Before any consent: does Oura know this Client ID and Secret, and which server? Never runs by itself.
-  RED.httpAdmin.post('/oura/auth/check', write, wrap(async (req, res) => {
+  RED.httpAdmin.post('/oura/auth/check', write, sameSiteJson, wrap(async (req, res) => {
     const client = dialogClient(RED, await jsonBody(req));
     res.json(await checkCredentials(client, client.tokenUrl));
   }));
 
   RED.httpAdmin.get('/oura/auth/status/:id', read, wrap(async (req, res) => {
     res.set('Cache-Control', 'no-store');
-    res.json(statusOf(RED, req.params.id));
+    res.json(statusOf(RED, req.params.id, mayWrite(req)));
   }));
 
   // What the flow nodes' dialogs show: the runtime's time zone and which scope each collection needs.
@@ -102,7 +103,7 @@ export function registerAdminRoutes(RED: RED): void {
     res.json({ timezone: systemTimeZone(), collections: COLLECTIONS.map((c) => ({ name: c.name, scopes: c.scopes, range: c.range, single: c.single, latest: !!c.latest })) });
   });
 
-  RED.httpAdmin.post('/oura/auth/disconnect/:id', write, wrap(async (req, res) => {
+  RED.httpAdmin.post('/oura/auth/disconnect/:id', write, sameSiteJson, wrap(async (req, res) => {
     const id = req.params.id;
     const account = deployedAccount(RED, id);
     const creds = account?.handle?.credentials();

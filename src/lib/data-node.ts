@@ -130,7 +130,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
         if (r.documentId || r.collection.bare) {
           msg.payload = await fetchOne(handle, r, opts);
           msg.oura = { ...info, count: 1 };
-          status.done(node, `${r.collection.name} at ${timeOfDay()}`);
+          status.done(node, `${r.collection.name} at ${timeOfDay()}`, !!tokens.saveProblem(handle.key));
           send(msg);
           return;
         }
@@ -148,7 +148,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
             send(m);
             status.fetching(node, `page ${page + 1}`);
           }, opts);
-          status.done(node, `${plural(total)} in ${plural(pages, 'page')} at ${timeOfDay()}`);
+          status.done(node, `${plural(total)} in ${plural(pages, 'page')} at ${timeOfDay()}`, !!tokens.saveProblem(handle.key));
           return;
         }
 
@@ -156,7 +156,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
         const total = docs.length;
         if (config.newOnly) docs = onlyNew(docs);
         if (config.newOnly && docs.length === 0) {
-          status.done(node, `no new documents at ${timeOfDay()}`);
+          status.done(node, `no new documents at ${timeOfDay()}`, !!tokens.saveProblem(handle.key));
           return;
         }
         if (output === 'each') {
@@ -174,7 +174,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
           send(msg);
         }
         const fresh = config.newOnly ? ` (${total - docs.length} unchanged)` : '';
-        status.done(node, `${plural(docs.length)}${fresh} at ${timeOfDay()}`);
+        status.done(node, `${plural(docs.length)}${fresh} at ${timeOfDay()}`, !!tokens.saveProblem(handle.key));
       };
       run().then(() => done(), (err) => {
         status.failed(node, err);

@@ -47,8 +47,9 @@ export const status = {
     timer.unref?.();
     countdowns.set(node, timer);
   },
-  done(node: RedNode, text: string): void {
-    show(node, { fill: 'green', shape: 'dot', text });
+  /** Done; `unsaved` when the account's newest tokens could not be written to disk (see the log). */
+  done(node: RedNode, text: string, unsaved = false): void {
+    show(node, unsaved ? { fill: 'yellow', shape: 'ring', text: `${text}; tokens not saved to disk` } : { fill: 'green', shape: 'dot', text });
   },
   notAuthorized(node: RedNode): void {
     show(node, { fill: 'yellow', shape: 'ring', text: 'not authorized' });

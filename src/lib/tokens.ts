@@ -95,15 +95,33 @@ export function onChange(key: string, listener: (record: TokenRecord | undefined
   return () => changes.removeListener(key, listener);
 }
 
-function persist(key: string, record: TokenRecord | undefined): void {
-  if (durable) {
-    try {
-      if (record) durable.write(key, record);
-      else durable.remove(key);
-    } catch (err) {
-      logger.warn(`Could not write the Oura token copy for account ${key}: ${(err as Error).message}`);
-    }
+/** Why an account's newest tokens are not on disk (a failed write of the durable copy), by account. */
+const saveProblems = new Map<string, string>();
+
+export function saveProblem(key: string): string | undefined {
+  return saveProblems.get(key);
+}
+
+/**
+ * Writes (or removes) the durable copy. A failure is loud: the tokens Oura just rotated live only in memory (and reach
+ * Node-RED's credentials at the next deploy), so a restart before then would need a new consent.
+ */
+function saveCopy(key: string, record: TokenRecord | undefined): void {
+  if (!durable) return;
+  try {
+    if (record) durable.write(key, record);
+    else durable.remove(key);
+    saveProblems.delete(key);
+  } catch (err) {
+    const text = `Could not save the newest Oura tokens of account ${key} to disk (${(err as Error).message}). They are kept in memory and `
+      + 'reach Node-RED\'s credentials at the next deploy: free disk space and deploy, or a restart before then will need a new authorization.';
+    saveProblems.set(key, text);
+    logger.warn(text);
   }
+}
+
+function persist(key: string, record: TokenRecord | undefined): void {
+  saveCopy(key, record);
   credentialSink(key, record);
   changes.emit(key, record);
 }
@@ -304,11 +322,7 @@ export async function forget(key: string, disconnect?: { client?: ClientCredenti
       accessToken: '', refreshToken: '', expiresAt: 0, scopes: [], clientId: rec.clientId,
       authorizedAt: rec.authorizedAt, updatedAt: Math.max(now, rec.updatedAt + 1), forgotten: true,
     };
-    try {
-      durable.write(key, tombstone);
-    } catch (err) {
-      logger.warn(`Could not write the Oura token copy for account ${key}: ${(err as Error).message}`);
-    }
+    saveCopy(key, tombstone);
     credentialSink(key, undefined);
     changes.emit(key, undefined);
   } else {
@@ -338,4 +352,5 @@ export function prune(deployedKeys: Set<string>): void {
 /** For tests: forget everything held in memory (as a process restart would). */
 export function resetMemory(): void {
   states.clear();
+  saveProblems.clear();
 }

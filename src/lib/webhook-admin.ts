@@ -3,7 +3,7 @@
  * subscriptions (list, create, renew, delete). The application's Client Secret stays in the runtime:
  * the dialog names the Oura account node and the runtime uses its credentials.
  */
-import { jsonBody, wrap } from './admin';
+import { jsonBody, sameSiteJson, wrap } from './admin-http';
 import { InputError } from './errors';
 import type { Handler, OuraAccountNode, RED } from './red';
 import { AppCredentials, DATA_TYPES, deleteSubscription, EVENT_TYPES, listSubscriptions, renewSubscription } from './webhook-api';
@@ -87,7 +87,7 @@ export function registerWebhookRoutes(RED: RED): void {
     res.json({ subscriptions });
   }));
 
-  admin.post('/oura/webhook/subscriptions', write, wrap(async (req, res) => {
+  admin.post('/oura/webhook/subscriptions', write, sameSiteJson, wrap(async (req, res) => {
     const b = await jsonBody(req);
     const w = webhookOf(RED, str(b.node));
     if (!w.callbackUrl) throw new InputError('Set the node\'s public base URL and deploy: Oura needs the full public address of the callback');
@@ -97,14 +97,14 @@ export function registerWebhookRoutes(RED: RED): void {
     res.json(out);
   }));
 
-  admin.post('/oura/webhook/subscriptions/:id/renew', write, wrap(async (req, res) => {
+  admin.post('/oura/webhook/subscriptions/:id/renew', write, sameSiteJson, wrap(async (req, res) => {
     const b = await jsonBody(req);
     const subscription = await renewSubscription(appOf(RED, str(b.account)), req.params.id);
     for (const h of deployedHooks(RED)) h.refresh();
     res.json({ subscription });
   }));
 
-  admin.delete('/oura/webhook/subscriptions/:id', write, wrap(async (req, res) => {
+  admin.delete('/oura/webhook/subscriptions/:id', write, sameSiteJson, wrap(async (req, res) => {
     await deleteSubscription(appOf(RED, str(req.query?.account)), req.params.id);
     for (const h of deployedHooks(RED)) h.refresh();
     res.json({ deleted: req.params.id });

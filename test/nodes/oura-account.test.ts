@@ -167,7 +167,7 @@ describe('oura-account: authorizing from the editor', function () {
     await authorize(env);
     // What flows_cred.json still holds: Node-RED writes credentials only at the next deploy.
     const onDisk = { acc1: creds({ tokens: JSON.stringify(tokens.current('acc1')) }) };
-    const res = await helper.request().post('/oura/auth/disconnect/acc1');
+    const res = await helper.request().post('/oura/auth/disconnect/acc1').send({});
     assert.equal(res.status, 200);
     assert.equal(res.body.authorized, false);
     assert.ok(env.sim.stats().revocations >= 1);
@@ -188,10 +188,39 @@ describe('oura-account: authorizing from the editor', function () {
     env.sim.setFaults([{ kind: 'slow', target: 'token', delayMs: 300, count: 1 }]);
     const pendingAsk = askError({ start_date: addDaysIso(0) });
     while (env.sim.stats().tokenRequests === 0) await new Promise((r) => setImmediate(r));
-    await helper.request().post('/oura/auth/disconnect/acc1');
+    await helper.request().post('/oura/auth/disconnect/acc1').send({});
     assert.match((await pendingAsk).message, /Authorize/);
     assert.equal(tokens.current('acc1'), undefined);
     assert.equal((await helper.request().get('/oura/auth/status/acc1')).body.authorized, false);
+  });
+
+  it('a form post or a cross-site request cannot disconnect the account (CSRF with adminAuth off)', async function () {
+    await authorize(env);
+    const form = await helper.request().post('/oura/auth/disconnect/acc1').type('form').send('x=1');
+    assert.equal(form.status, 415);
+    const crossSite = await helper.request().post('/oura/auth/disconnect/acc1').set('Sec-Fetch-Site', 'cross-site').send({});
+    assert.equal(crossSite.status, 403);
+    const foreign = await helper.request().post('/oura/auth/start').set('Origin', 'http://evil.example').send({ id: 'acc1', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUri: REDIRECT });
+    assert.equal(foreign.status, 403);
+    assert.equal((await helper.request().get('/oura/auth/status/acc1')).body.authorized, true, 'still authorized');
+    assert.equal(env.sim.stats().revocations, 0);
+    const own = await helper.request().post('/oura/auth/disconnect/acc1').set('Sec-Fetch-Site', 'same-origin').send({});
+    assert.equal(own.status, 200, 'the editor itself still can');
+  });
+
+  it('labels an authorization only with the Oura user looked up for it, not one that replaced it meanwhile', async function () {
+    // A: asks for the e-mail address; its personal_info answer comes late. B: no e-mail scope, finishes first.
+    const a = await env.sim.consent(await startAuth('acc1', { scopes: 'email daily' }));
+    const b = await env.sim.consent(await startAuth('acc1', { scopes: 'daily' }));
+    env.sim.setFaults([{ kind: 'slow', target: 'data', delayMs: 400, count: 1 }]);
+    const first = callback(a);
+    while (env.sim.stats().dataRequests === 0) await new Promise((r) => setImmediate(r));
+    assert.equal((await callback(b)).status, 200);
+    assert.equal((await first).status, 200);
+    const st = (await helper.request().get('/oura/auth/status/acc1')).body;
+    assert.deepEqual(st.scopes, ['daily'], 'B is the current authorization');
+    assert.ok(st.user?.id, 'B knows its user');
+    assert.equal(st.user.email, undefined, 'A\'s late answer did not label B');
   });
 
   it('strips the extapi: prefix from granted scopes', async function () {

@@ -305,6 +305,36 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     assert.ok((await ask({ start_date: today() })).payload.length >= 1);
   });
 
+  it('new tokens that cannot be written to disk (disk full) raise a warning in the log and on the node status', async function () {
+    env = await setUp();
+    await load(sleepFlow());
+    await authorize(env);
+    const seen = watchStatus();
+    // The store calls fs through the module object, so swapping the function there reaches it.
+    const nodeFs: { writeSync: unknown } = require('fs');
+    const realWrite = nodeFs.writeSync;
+    nodeFs.writeSync = () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    try {
+      env.sim.expireAccessTokens();
+      assert.ok((await ask({ start_date: today() })).payload.length >= 1, 'the message is still answered, with the new tokens in memory');
+    } finally {
+      nodeFs.writeSync = realWrite;
+    }
+    assert.equal(seen.at(-1)?.fill, 'yellow');
+    assert.match(seen.at(-1)?.text ?? '', /tokens not saved to disk$/);
+    const warning = helper.log().args.map((a: any[]) => JSON.stringify(a[0])).find((t: string) => /Could not save the newest Oura tokens/.test(t));
+    assert.ok(warning, 'a warning in the log');
+    assert.match(warning, /ENOSPC.*deploy/);
+    assertNoSecrets(env.sim, warning, 'the warning');
+    assert.deepEqual(fs.readdirSync(path.join(env.userDir, '.oura-tokens')).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+    // Once a write works again, the warning is gone.
+    env.sim.expireAccessTokens();
+    await ask({ start_date: today() });
+    assert.deepEqual([seen.at(-1)?.fill, seen.at(-1)?.shape], ['green', 'dot']);
+  });
+
   it('a redeploy during a refresh neither loses the new tokens nor starts a second refresh', async function () {
     env = await setUp();
     await load(sleepFlow());

@@ -4,6 +4,8 @@
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import * as path from 'path';
 import {
   ask, askError, authorize, callback, CLIENT_ID, CLIENT_SECRET, creds, Env, helper, LEGACY_APP, load, setUp, sleepFlow, startAuth, tearDown,
@@ -221,7 +223,7 @@ describe('Disconnect revokes at the server that issued the tokens', function () 
     await load(sleepFlow());
     await authorize(env);
     const rec = tokens.current('acc1')!;
-    const res = await helper.request().post('/oura/auth/disconnect/acc1');
+    const res = await helper.request().post('/oura/auth/disconnect/acc1').send({});
     assert.equal(res.body.revocation, 'revoked');
     assert.match(res.body.message, /revoked at Oura/);
     assert.deepEqual(env.sim.stats().revocationLog.map((e) => `${e.server} ${e.form} ${e.hint} ${e.status}`), [
@@ -238,7 +240,7 @@ describe('Disconnect revokes at the server that issued the tokens', function () 
     env = await setUp(SIM_DATES);
     await load(sleepFlow(), { acc1: legacyCreds });
     await authorize(env, 'acc1', { body: legacyCreds });
-    const res = await helper.request().post('/oura/auth/disconnect/acc1');
+    const res = await helper.request().post('/oura/auth/disconnect/acc1').send({});
     assert.equal(res.body.revocation, 'revoked');
     assert.deepEqual(env.sim.stats().revocationLog.map((e) => `${e.server} ${e.form}`), ['legacy legacy', 'legacy legacy']);
   });
@@ -247,7 +249,7 @@ describe('Disconnect revokes at the server that issued the tokens', function () 
     env = await setUp(SIM_DATES);
     await load(sleepFlow());
     await authorize(env, 'acc-new');
-    const res = await helper.request().post('/oura/auth/disconnect/acc-new');
+    const res = await helper.request().post('/oura/auth/disconnect/acc-new').send({});
     assert.equal(res.body.authorized, false);
     assert.equal(res.body.revocation, 'skipped');
     assert.match(res.body.message, /Revocation at Oura was skipped/);
@@ -270,6 +272,28 @@ describe('the deployed Client Secret stays with the deployed client and Token UR
       });
       assert.equal(res.status, 400);
       assert.match(res.body.error, /deploy the new Token URL first/);
+    }
+  });
+
+  it('does not repeat the words of a token URL that is not Oura\'s (typed for an account not deployed yet)', async function () {
+    env = await setUp(SIM_DATES);
+    await load(sleepFlow());
+    const evil = http.createServer((_req, res) => {
+      res.writeHead(400, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'Your Node-RED is infected: call +1 555 0100' }));
+    });
+    await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+    try {
+      const tokenUrl = `http://127.0.0.1:${(evil.address() as AddressInfo).port}/token`;
+      const location = await env.sim.consent(await startAuth('acc-new', { tokenUrl }));
+      const page = await callback(location);
+      assert.equal(page.status, 502);
+      assert.match(page.text, /answered 400/);
+      assert.doesNotMatch(page.text, /infected|555/);
+      const check = await helper.request().post('/oura/auth/check').send({ id: 'acc-new', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl });
+      assert.doesNotMatch(JSON.stringify(check.body), /infected|555/);
+    } finally {
+      await new Promise<void>((r) => evil.close(() => r()));
     }
   });
 

@@ -457,10 +457,10 @@ describe('oura webhook', function () {
     const renewed = await helper.request().post(`/oura/webhook/subscriptions/${id}/renew`).send({ account: 'acc1' });
     assert.equal(renewed.status, 200);
     assert.equal(renewed.body.subscription.id, id);
-    const deleted = await helper.request().delete(`/oura/webhook/subscriptions/${id}?account=acc1`);
+    const deleted = await helper.request().delete(`/oura/webhook/subscriptions/${id}?account=acc1`).send({});
     assert.equal(deleted.status, 200);
     assert.equal((await simWebhooks(env)).length, 3);
-    const again = await helper.request().delete(`/oura/webhook/subscriptions/${id}?account=acc1`);
+    const again = await helper.request().delete(`/oura/webhook/subscriptions/${id}?account=acc1`).send({});
     assert.equal(again.status, 502);
     assert.match(again.body.error, /403/);
     const noAccount = await helper.request().get('/oura/webhook/subscriptions?account=nope');
