@@ -1,7 +1,7 @@
 import type { OuraAccountNode, RED as NodeRED } from './lib/red';
-import { registerAdminRoutes } from './lib/admin';
-import * as tokens from './lib/tokens';
-import type { TokenRecord } from './lib/tokens';
+import { registerAdminRoutes } from './lib/admin/routes';
+import * as tokens from './lib/store/tokens';
+import type { TokenRecord } from './lib/store/tokens';
 
 interface AccountConfig {
   id: string;

@@ -1,5 +1,5 @@
 import type { RED as NodeRED } from './lib/red';
-import { dataNodeConstructor } from './lib/data-node';
+import { dataNodeConstructor } from './lib/data/data-node';
 
 /** A focused preset of `oura data`: sleep periods, sleep scores or bedtime guidance. */
 export = function register(RED: NodeRED): void {

@@ -1,20 +1,20 @@
 import type { OuraAccountNode, RED as NodeRED, RedNode } from './lib/red';
-import { findCollection } from './lib/collections';
-import { systemTimeZone } from './lib/dates';
+import { findCollection } from './lib/data/collections';
+import { systemTimeZone } from './lib/data/dates';
 import { OuraError } from './lib/errors';
-import { fetchOne } from './lib/query';
+import { fetchOne } from './lib/data/query';
 import { asError, status, timeOfDay } from './lib/status';
-import * as tokens from './lib/tokens';
-import { registerWebhookRoutes, WebhookHandle } from './lib/webhook-admin';
-import { AppCredentials, DATA_TYPES, EVENT_TYPES } from './lib/webhook-api';
-import { OuraEvent, recentEventsFor } from './lib/webhook-events';
-import { combinations, maintain, removeAll, Wanted } from './lib/webhook-manager';
-import { checkDelivery } from './lib/webhook-receive';
-import { Rejections } from './lib/webhook-rejections';
-import { callbackUrl, Endpoint, HttpReq, HttpRes, normalizePath, replyJson, routesFor, WebhookRoutes } from './lib/webhook-routes';
-import { clock, nextCheck, RETRY_MS, Wakeup } from './lib/webhook-schedule';
-import { accountFor, accountsOf } from './lib/webhook-users';
-import { sameSecret } from './lib/webhook-signature';
+import * as tokens from './lib/store/tokens';
+import { registerWebhookRoutes, WebhookHandle } from './lib/webhook/admin';
+import { AppCredentials, DATA_TYPES, EVENT_TYPES } from './lib/webhook/api';
+import { OuraEvent, recentEventsFor } from './lib/webhook/events';
+import { combinations, maintain, removeAll, Wanted } from './lib/webhook/manager';
+import { checkDelivery } from './lib/webhook/receive';
+import { Rejections } from './lib/webhook/rejections';
+import { callbackUrl, Endpoint, HttpReq, HttpRes, normalizePath, replyJson, routesFor, WebhookRoutes } from './lib/webhook/routes';
+import { clock, nextCheck, RETRY_MS, Wakeup } from './lib/webhook/schedule';
+import { accountFor, accountsOf } from './lib/webhook/users';
+import { sameSecret } from './lib/webhook/signature';
 
 interface WebhookConfig {
   id: string;

@@ -8,8 +8,8 @@ import { strict as assert } from 'assert';
 import * as net from 'net';
 import { accountConfig, authorize, creds, Env, helper, placed, setUp, tearDown } from './support';
 import { timing } from '../src/lib/retry';
-import * as tokens from '../src/lib/tokens';
-import { addDays, dayIn } from '../src/lib/dates';
+import * as tokens from '../src/lib/store/tokens';
+import { addDays, dayIn } from '../src/lib/data/dates';
 import type { FaultSpec } from '../sim/server';
 
 const accountNode = require('../src/oura-account');

@@ -8,9 +8,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { strict as assert } from 'assert';
 import { startSimulator, Simulator, SimOptions } from '../sim/server';
-import * as tokens from '../src/lib/tokens';
-import * as pending from '../src/lib/pending';
-import { resetDiscovery } from '../src/lib/discovery';
+import * as tokens from '../src/lib/store/tokens';
+import * as pending from '../src/lib/oauth/pending';
+import { resetDiscovery } from '../src/lib/oauth/discovery';
 import { timing } from '../src/lib/retry';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires

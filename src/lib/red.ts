@@ -2,7 +2,6 @@
  * The parts of Node-RED's API the package uses, typed narrowly so both 4.1 and 5.x fit.
  */
 import type { IncomingMessage, ServerResponse } from 'http';
-import type { AccountHandle } from './api';
 
 export interface Req extends IncomingMessage {
   body?: unknown;
@@ -50,6 +49,12 @@ export interface RED {
   util?: { generateId?(): string; cloneMessage?<T>(msg: T): T };
   log: { warn(m: string): void; info(m: string): void; debug(m: string): void; error(m: string): void };
   _(key: string, subs?: Record<string, unknown>): string;
+}
+
+/** What a data call needs to know about its account: its key and its deployed client. */
+export interface AccountHandle {
+  key: string;
+  credentials(): { clientId: string; clientSecret: string; tokenUrl?: string };
 }
 
 /** The `oura-account` config node as flow nodes see it. */

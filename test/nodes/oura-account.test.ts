@@ -5,9 +5,9 @@ import {
   ask, askError, authorize, callback, CLIENT_ID, CLIENT_SECRET, creds, Env, helper, load, REDIRECT, setUp, sleepFlow,
   startAuth, tearDown, assertNoSecrets,
 } from '../support';
-import * as tokens from '../../src/lib/tokens';
+import * as tokens from '../../src/lib/store/tokens';
 import { timing } from '../../src/lib/retry';
-import { STATE_TTL_MS } from '../../src/lib/pending';
+import { STATE_TTL_MS } from '../../src/lib/oauth/pending';
 
 describe('oura-account: authorizing from the editor', function () {
   let env: Env;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { accountConfig, ask, askError, authorize, creds, Env, helper, inject, placed, setUp, tearDown } from '../support';
-import { COLLECTIONS } from '../../src/lib/collections';
-import { addDays, dayIn, startOfDay, systemTimeZone } from '../../src/lib/dates';
+import { COLLECTIONS } from '../../src/lib/data/collections';
+import { addDays, dayIn, startOfDay, systemTimeZone } from '../../src/lib/data/dates';
 
 const dataNode = require('../../src/oura-data');
 const accountNode = require('../../src/oura-account');

@@ -4,8 +4,8 @@ import * as path from 'path';
 import {
   ask, askError, assertNoSecrets, authorize, creds, Env, helper, load, placed, setUp, sleepFlow, tearDown, watchStatus,
 } from '../support';
-import * as tokens from '../../src/lib/tokens';
-import { addDays, dayIn, systemTimeZone } from '../../src/lib/dates';
+import * as tokens from '../../src/lib/store/tokens';
+import { addDays, dayIn, systemTimeZone } from '../../src/lib/data/dates';
 
 const today = () => dayIn(systemTimeZone(), new Date());
 

@@ -10,7 +10,7 @@ import * as path from 'path';
 import {
   ask, askError, authorize, callback, CLIENT_ID, CLIENT_SECRET, creds, Env, helper, LEGACY_APP, load, setUp, sleepFlow, startAuth, tearDown,
 } from '../support';
-import * as tokens from '../../src/lib/tokens';
+import * as tokens from '../../src/lib/store/tokens';
 
 const DAY = '2026-06-29';
 const SIM_DATES = { today: '2026-06-30', now: () => Date.parse('2026-07-01T09:00:00Z') };

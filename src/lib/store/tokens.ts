@@ -1,37 +1,13 @@
 import { EventEmitter } from 'events';
-import { knownMetadata } from './discovery';
 import { DurableStore, KeySource } from './durable-store';
-import { CURRENT_PATHS, LEGACY_PATHS, legacyTokenUrl, OURA_DEFAULTS, TokenRole } from './endpoints';
-import { ReauthRequiredError, TokenError } from './errors';
-import { ClientCredentials, TokenSet, isRefreshRefused, isRefreshTokenReused, requestToken } from './oauth';
-import { revokeTokens, RevokeOutcome } from './revoke';
-import { timing } from './retry';
+import { DeployedClient, fromStored, isNewer, TokenRecord } from './record';
+import { ReauthRequiredError, TokenError } from '../errors';
+import { ClientCredentials, TokenSet, isRefreshRefused, isRefreshTokenReused, requestToken } from '../oauth/token-requests';
+import { revokeTokens, RevokeOutcome } from '../oauth/revoke';
+import { timing } from '../retry';
 
-/** What the package keeps per account: in memory, in the durable copy, and in Node-RED's credentials. */
-export interface TokenRecord {
-  accessToken: string;
-  refreshToken: string;
-  expiresAt: number;
-  scopes: string[];
-  /** Which of Oura's token endpoints issued this authorization; its URL is resolved from the configuration at each use. */
-  tokenRole?: TokenRole;
-  clientId: string;
-  /** When the user consented: a newer authorization always wins over copies of an older one. */
-  authorizedAt: number;
-  /** When these tokens were obtained (consent or refresh): the newest copy wins. */
-  updatedAt: number;
-  user?: { id?: string; email?: string };
-  /** Set when Oura refused the refresh token: no token request until the user authorizes again. */
-  reauth?: string;
-  /**
-   * A tombstone left by Disconnect: newer than the tokens Node-RED still has in flows_cred.json (written only
-   * at the next deploy), so a restart does not bring the forgotten authorization back.
-   */
-  forgotten?: boolean;
-}
-
-/** The account's client as deployed: what a refresh may use. */
-export type DeployedClient = ClientCredentials & { tokenUrl?: string };
+export { fromStored, parseCredentialTokens } from './record';
+export type { DeployedClient, TokenRecord } from './record';
 
 interface AccountState {
   record?: TokenRecord;
@@ -77,13 +53,6 @@ function state(key: string): AccountState {
     states.set(key, s);
   }
   return s;
-}
-
-function isNewer(a: TokenRecord | undefined, b: TokenRecord | undefined): boolean {
-  if (!a) return false;
-  if (!b) return true;
-  if (a.authorizedAt !== b.authorizedAt) return a.authorizedAt > b.authorizedAt;
-  return a.updatedAt > b.updatedAt;
 }
 
 /** Tells flow nodes when an account is authorized, refused or forgotten, so their status follows. */
@@ -134,30 +103,6 @@ function readDurable(key: string): TokenRecord | undefined {
     logger.warn(`Ignoring the Oura token copy for account ${key}: it cannot be decrypted (was credentialSecret changed?)`);
   }
   return undefined;
-}
-
-/**
- * Records saved before roles were kept name the URL that answered (`tokenUrl`). Oura's two URLs become their role;
- * any other URL is dropped: a configured Token URL is used from the deployed account, never from a record.
- */
-export function fromStored(r: TokenRecord & { tokenUrl?: unknown }): TokenRecord {
-  if (r.tokenUrl === undefined) return r;
-  const { tokenUrl, ...rest } = r;
-  const legacy = [`${OURA_DEFAULTS.apiUrl}${LEGACY_PATHS.token}`, legacyTokenUrl()];
-  const current = [`${OURA_DEFAULTS.moiUrl}${CURRENT_PATHS.token}`, knownMetadata().tokenEndpoint];
-  const role: TokenRole | undefined = legacy.includes(String(tokenUrl)) ? 'legacy' : current.includes(String(tokenUrl)) ? 'current' : undefined;
-  return role && !rest.tokenRole ? { ...rest, tokenRole: role } : rest;
-}
-
-/** Parses the `tokens` credential; anything unreadable counts as absent. */
-export function parseCredentialTokens(value: unknown): TokenRecord | undefined {
-  if (typeof value !== 'string' || !value) return undefined;
-  try {
-    const r = JSON.parse(value) as TokenRecord;
-    return typeof r.accessToken === 'string' && typeof r.refreshToken === 'string' && typeof r.updatedAt === 'number' ? fromStored(r) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -2,9 +2,9 @@
  * What one POST to a webhook path comes to. Until the signature proves the body is Oura's, an unknown sender
  * gets nothing more than a read of at most 64 KiB and one HMAC per candidate body.
  */
-import { asEvent, eventKey, OuraEvent, RecentEvents } from './webhook-events';
-import { BodyError, HttpReq, parsedBody, readBody } from './webhook-routes';
-import { parseTimestamp, signedBodies, verifySignature } from './webhook-signature';
+import { asEvent, eventKey, OuraEvent, RecentEvents } from './events';
+import { BodyError, HttpReq, parsedBody, readBody } from './routes';
+import { parseTimestamp, signedBodies, verifySignature } from './signature';
 
 export type Verdict =
   | { kind: 'rejected'; code: number; why: string }

@@ -1,15 +1,11 @@
-import { apiUrl } from './endpoints';
-import { NetworkError, OuraHttpError, ProtocolError } from './errors';
-import { errorDetail, parseJson, send } from './http';
-import { backoffDelay, isRetryableStatus, parseRetryAfter, timing } from './retry';
-import * as tokens from './tokens';
-import { ClientCredentials } from './oauth';
+import { apiUrl } from '../oauth/endpoints';
+import { NetworkError, OuraHttpError, ProtocolError } from '../errors';
+import { errorDetail, parseJson, send } from '../http';
+import { backoffDelay, isRetryableStatus, parseRetryAfter, timing } from '../retry';
+import type { AccountHandle } from '../red';
+import * as tokens from '../store/tokens';
 
-/** What a data call needs to know about its account. */
-export interface AccountHandle {
-  key: string;
-  credentials(): ClientCredentials & { tokenUrl?: string };
-}
+export type { AccountHandle } from '../red';
 
 export type Query = Record<string, string | undefined>;
 

@@ -1,12 +1,12 @@
 /** The account dialog's admin routes (relative to httpAdminRoot): authorize, finish, check, status, disconnect. */
-import { escapeHtml, jsonBody, mayWrite, sameSiteJson, str, wrap } from './admin-http';
+import { escapeHtml, jsonBody, mayWrite, sameSiteJson, str, wrap } from './http';
 import { completeAuthorization, deployedAccount, dialogClient, startAuthorization } from './authorization';
-import { COLLECTIONS } from './collections';
-import { checkCredentials } from './credentials-check';
-import { systemTimeZone } from './dates';
-import { InputError } from './errors';
-import type { RED, Res } from './red';
-import * as tokens from './tokens';
+import { COLLECTIONS } from '../data/collections';
+import { checkCredentials } from '../oauth/credentials-check';
+import { systemTimeZone } from '../data/dates';
+import { InputError } from '../errors';
+import type { RED, Res } from '../red';
+import * as tokens from '../store/tokens';
 
 
 /** What the dialog shows: never a token. */

@@ -2,16 +2,16 @@
  * The consent journey: starting an authorization from the dialog (state, PKCE, scopes) and finishing it from Oura's
  * redirect, whether that lands on the callback route or is pasted into the dialog.
  */
-import { serverMetadata } from './discovery';
-import { InputError, OuraError } from './errors';
-import { apiUrl } from './endpoints';
-import { parseJson, send } from './http';
-import { buildAuthorizeUrl, pkcePair, requestToken } from './oauth';
-import * as pendingStore from './pending';
-import type { OuraAccountNode, RED } from './red';
-import { normalizeScopes, scopesToRequest } from './scopes';
-import { isHttpUrl, str } from './admin-http';
-import * as tokens from './tokens';
+import { serverMetadata } from '../oauth/discovery';
+import { InputError, OuraError } from '../errors';
+import { apiUrl } from '../oauth/endpoints';
+import { parseJson, send } from '../http';
+import { buildAuthorizeUrl, pkcePair, requestToken } from '../oauth/token-requests';
+import * as pendingStore from '../oauth/pending';
+import type { OuraAccountNode, RED } from '../red';
+import { normalizeScopes, scopesToRequest } from '../oauth/scopes';
+import { isHttpUrl, str } from './http';
+import * as tokens from '../store/tokens';
 
 /** The deployed oura-account node with this id, if any. */
 export function deployedAccount(RED: RED, id: string): OuraAccountNode | undefined {

@@ -3,12 +3,12 @@
  * subscriptions (list, create, renew, delete). The application's Client Secret stays in the runtime:
  * the dialog names the Oura account node and the runtime uses its credentials.
  */
-import { jsonBody, sameSiteJson, wrap } from './admin-http';
-import { InputError } from './errors';
-import type { Handler, OuraAccountNode, RED } from './red';
-import { AppCredentials, DATA_TYPES, deleteSubscription, EVENT_TYPES, listSubscriptions, renewSubscription } from './webhook-api';
-import { combinations, maintain, Outcome } from './webhook-manager';
-import { clock } from './webhook-schedule';
+import { jsonBody, sameSiteJson, wrap } from '../admin/http';
+import { InputError } from '../errors';
+import type { Handler, OuraAccountNode, RED } from '../red';
+import { AppCredentials, DATA_TYPES, deleteSubscription, EVENT_TYPES, listSubscriptions, renewSubscription } from './api';
+import { combinations, maintain, Outcome } from './manager';
+import { clock } from './schedule';
 
 /** What a deployed `oura webhook` node tells the admin routes. */
 export interface WebhookHandle {

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
-import { addDays, checkedRange, dayIn, isDay, presetRange, startOfDay } from '../../src/lib/dates';
-import { InputError } from '../../src/lib/errors';
+import { addDays, checkedRange, dayIn, isDay, presetRange, startOfDay } from '../../../src/lib/data/dates';
+import { InputError } from '../../../src/lib/errors';
 
 describe('dates', () => {
   it('accepts only real YYYY-MM-DD days', () => {

@@ -1,8 +1,8 @@
 import { AccountHandle, forEachPage, getJson, GetOptions, Query } from './api';
 import { CollectionInfo, COLLECTIONS, findCollection, scopeHint } from './collections';
 import { addDays, checkedRange, DayRange, startOfDay } from './dates';
-import { InputError, OuraHttpError } from './errors';
-import { timing } from './retry';
+import { InputError, OuraHttpError } from '../errors';
+import { timing } from '../retry';
 
 /** One request as the user means it, resolved from the node's settings and the message. */
 export interface DataRequest {

@@ -1,4 +1,4 @@
-import { InputError } from './errors';
+import { InputError } from '../errors';
 
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 

@@ -5,8 +5,8 @@
  */
 import { serverMetadata } from './discovery';
 import { legacyRevokeUrl, revokeOverride, TokenRole } from './endpoints';
-import { send } from './http';
-import type { ClientCredentials } from './oauth';
+import { send } from '../http';
+import type { ClientCredentials } from './token-requests';
 
 export type RevokeOutcome = 'revoked' | 'failed' | 'skipped';
 

@@ -1,12 +1,12 @@
 import * as crypto from 'crypto';
-import type { OuraAccountNode, RED as NodeRED, RedNode } from './red';
+import type { OuraAccountNode, RED as NodeRED, RedNode } from '../red';
 import { CollectionInfo } from './collections';
 import { dayIn, DayRange, isTimeZone, presetRange, RANGE_PRESETS, RangePreset, systemTimeZone } from './dates';
-import { InputError, ReauthRequiredError } from './errors';
+import { InputError, ReauthRequiredError } from '../errors';
 import { buildRequest, DataRequest, fetchAll, fetchOne, fetchPages, resolveCollection } from './query';
-import { asError, status, timeOfDay } from './status';
-import { timing } from './retry';
-import * as tokens from './tokens';
+import { asError, status, timeOfDay } from '../status';
+import { timing } from '../retry';
+import * as tokens from '../store/tokens';
 
 export type OutputMode = 'all' | 'each' | 'page';
 

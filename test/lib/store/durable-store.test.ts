@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DurableStore } from '../../src/lib/durable-store';
+import { DurableStore } from '../../../src/lib/store/durable-store';
 
 describe('durable token copy', () => {
   let dir: string;
@@ -53,7 +53,7 @@ describe('durable token copy', () => {
   });
 
   describe('format 2: each copy is bound to its account', () => {
-    const fixture = path.resolve(__dirname, '../fixtures/durable-store-v1/acct-acc1.json');
+    const fixture = path.resolve(__dirname, '../../fixtures/durable-store-v1/acct-acc1.json');
     const fixtureSecret = 'fixture-credential-secret';
     const fixtureValue = { accessToken: 'AT-fixture', refreshToken: 'RT-fixture', expiresAt: 1700003600000, scopes: ['daily'], authorizedAt: 1700000000000, updatedAt: 1700000000000 };
     const fileOf = (id: string) => path.join(dir, '.oura-tokens', `acct-${id}.json`);

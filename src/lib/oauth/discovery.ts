@@ -4,8 +4,8 @@
  * authorization server's own origin. Anything else, or a document that cannot be read, falls back to the known paths.
  */
 import { CURRENT_PATHS, issuer, moiUrl, originOf } from './endpoints';
-import { parseJson, send } from './http';
-import { timing } from './retry';
+import { parseJson, send } from '../http';
+import { timing } from '../retry';
 
 export interface ServerMetadata {
   issuer: string;

@@ -1,8 +1,8 @@
 import { strict as assert } from 'assert';
-import { HttpRequest, HttpResponse, setTransport } from '../../src/lib/http';
-import { DISCOVERY_TIMEOUT_MS, KNOWN_SCOPES, resetDiscovery, RETRY_AFTER_FAILURE_MS, serverMetadata } from '../../src/lib/discovery';
-import { NetworkError } from '../../src/lib/errors';
-import { timing } from '../../src/lib/retry';
+import { HttpRequest, HttpResponse, setTransport } from '../../../src/lib/http';
+import { DISCOVERY_TIMEOUT_MS, KNOWN_SCOPES, resetDiscovery, RETRY_AFTER_FAILURE_MS, serverMetadata } from '../../../src/lib/oauth/discovery';
+import { NetworkError } from '../../../src/lib/errors';
+import { timing } from '../../../src/lib/retry';
 
 const MOI = 'https://moi.example';
 const ISSUER = `${MOI}/oauth/v2/ext/oauth-anonymous`;

@@ -4,10 +4,10 @@
  * client answers `invalid_grant` (or `unauthorized_client`), one that did not answers `invalid_client`.
  */
 import * as crypto from 'crypto';
-import { hostOf } from './http';
-import { OuraError } from './errors';
+import { hostOf } from '../http';
+import { OuraError } from '../errors';
 import { tokenOverride, TokenRole } from './endpoints';
-import { ClientCredentials, refusalKind, requestToken, roleOrder, roleUrl } from './oauth';
+import { ClientCredentials, refusalKind, requestToken, roleOrder, roleUrl } from './token-requests';
 
 export type Verdict = 'accepted' | 'refused' | 'unknown';
 

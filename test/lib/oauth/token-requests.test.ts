@@ -1,12 +1,12 @@
 import { strict as assert } from 'assert';
-import { HttpRequest, HttpResponse, setTransport, errorDetail } from '../../src/lib/http';
-import { resetDiscovery } from '../../src/lib/discovery';
-import { OURA_DEFAULTS } from '../../src/lib/endpoints';
-import { requestToken, normalizeScopes, refusalKind, Grant } from '../../src/lib/oauth';
-import { scopesToRequest } from '../../src/lib/scopes';
-import { NetworkError, TokenError } from '../../src/lib/errors';
-import { timing } from '../../src/lib/retry';
-import { fromStored, TokenRecord } from '../../src/lib/tokens';
+import { HttpRequest, HttpResponse, setTransport, errorDetail } from '../../../src/lib/http';
+import { resetDiscovery } from '../../../src/lib/oauth/discovery';
+import { OURA_DEFAULTS } from '../../../src/lib/oauth/endpoints';
+import { requestToken, normalizeScopes, refusalKind, Grant } from '../../../src/lib/oauth/token-requests';
+import { scopesToRequest } from '../../../src/lib/oauth/scopes';
+import { NetworkError, TokenError } from '../../../src/lib/errors';
+import { timing } from '../../../src/lib/retry';
+import { fromStored, TokenRecord } from '../../../src/lib/store/tokens';
 
 const client = { clientId: 'id', clientSecret: 'secret-value' };
 const CURRENT = `${OURA_DEFAULTS.moiUrl}/oauth/v2/ext/oauth-token`;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
-import { buildRequest, MAX_WINDOW_MS, plan, splitWindows } from '../../src/lib/query';
-import { findCollection } from '../../src/lib/collections';
-import { InputError } from '../../src/lib/errors';
+import { buildRequest, MAX_WINDOW_MS, plan, splitWindows } from '../../../src/lib/data/query';
+import { findCollection } from '../../../src/lib/data/collections';
+import { InputError } from '../../../src/lib/errors';
 
 const node = (collection: string, extra: Record<string, unknown> = {}) => ({
   collection: findCollection(collection)!,

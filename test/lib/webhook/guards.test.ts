@@ -1,7 +1,7 @@
 /** What an unknown sender can make the webhook do before its signature is checked: little, and nothing that throws. */
 import { strict as assert } from 'assert';
-import { LOG_LIMIT, LOG_WINDOW_MS, Rejections, STATUS_EVERY_MS } from '../../src/lib/webhook-rejections';
-import { pythonJson, RESERIALIZE_LIMITS, signature, signedBodies, verifySignature } from '../../src/lib/webhook-signature';
+import { LOG_LIMIT, LOG_WINDOW_MS, Rejections, STATUS_EVERY_MS } from '../../../src/lib/webhook/rejections';
+import { pythonJson, RESERIALIZE_LIMITS, signature, signedBodies, verifySignature } from '../../../src/lib/webhook/signature';
 
 function nested(depth: number): unknown {
   let v: unknown = [];

@@ -2,10 +2,10 @@
  * Which Oura account node an event belongs to. Subscriptions are the application's: an event names its
  * Oura user, and the account that user authorized (its personal_info id, kept with the tokens) reads the data.
  */
-import { getJson } from './api';
-import { OuraError } from './errors';
-import type { OuraAccountNode, RED } from './red';
-import * as tokens from './tokens';
+import { getJson } from '../data/api';
+import { OuraError } from '../errors';
+import type { OuraAccountNode, RED } from '../red';
+import * as tokens from '../store/tokens';
 
 /** Asking Oura who an account is: at most this often per account. */
 export const LEARN_USER_EVERY_MS = 10 * 60_000;

@@ -2,10 +2,10 @@
  * Oura's webhook subscriptions. They belong to the application, not to a user: every call is authenticated
  * with the application's `x-client-id` / `x-client-secret`, never with a user's token.
  */
-import { apiUrl } from './endpoints';
-import { NetworkError, OuraError, OuraHttpError, ProtocolError } from './errors';
-import { errorDetail, parseJson, send } from './http';
-import { backoffDelay, isRetryableStatus, timing } from './retry';
+import { apiUrl } from '../oauth/endpoints';
+import { NetworkError, OuraError, OuraHttpError, ProtocolError } from '../errors';
+import { errorDetail, parseJson, send } from '../http';
+import { backoffDelay, isRetryableStatus, timing } from '../retry';
 
 export interface AppCredentials {
   clientId: string;

@@ -1,7 +1,7 @@
 /** Plumbing shared by the package's admin routes: bodies, answers, failures. */
-import { InputError, OuraError, OuraHttpError } from './errors';
-import { parseJson } from './http';
-import type { Handler, Req, Res } from './red';
+import { InputError, OuraError, OuraHttpError } from '../errors';
+import { parseJson } from '../http';
+import type { Handler, Req, Res } from '../red';
 
 const MAX_BODY = 64 * 1024;
 

@@ -1,5 +1,5 @@
 import * as crypto from 'crypto';
-import { timing } from './retry';
+import { timing } from '../retry';
 
 /** An authorization the user started: bound to one account, one redirect URI and one client. */
 export interface PendingAuthorization {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
-import { crossSiteReason, mayWrite, sameSiteJson } from '../../src/lib/admin-http';
-import type { Req, Res } from '../../src/lib/red';
-import * as tokens from '../../src/lib/tokens';
+import { crossSiteReason, mayWrite, sameSiteJson } from '../../../src/lib/admin/http';
+import type { Req, Res } from '../../../src/lib/red';
+import * as tokens from '../../../src/lib/store/tokens';
 
 function run(headers: Record<string, string>): { status?: number; body?: any; next: boolean } {
   const out: { status?: number; body?: any; next: boolean } = { next: false };
@@ -75,7 +75,7 @@ describe('the status route and read-only editor users', () => {
         delete() {},
       },
     };
-    require('../../src/oura-account')(fakeRED);
+    require('../../../src/oura-account')(fakeRED);
     tokens.saveAuthorization('acc1', { accessToken: 'a', refreshToken: 'r', expiresAt: 1, scopes: ['daily'], role: 'current' }, 'c', true);
     tokens.setUser('acc1', { id: 'u-1', email: 'sleeper@example.com' }, tokens.current('acc1')!.authorizedAt);
     const ask = (user?: unknown) => new Promise<any>((resolve) => {

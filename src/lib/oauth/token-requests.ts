@@ -7,9 +7,9 @@
 import * as crypto from 'crypto';
 import { serverMetadata } from './discovery';
 import { authorizeOverride, isTrustedOrigin, legacyTokenUrl, TokenRole, tokenOverride } from './endpoints';
-import { NetworkError, TokenError } from './errors';
-import { errorDetail, hostOf, parseJson, send } from './http';
-import { backoffDelay, timing } from './retry';
+import { NetworkError, TokenError } from '../errors';
+import { errorDetail, hostOf, parseJson, send } from '../http';
+import { backoffDelay, timing } from '../retry';
 import { normalizeScopes } from './scopes';
 
 export { normalizeScopes } from './scopes';

@@ -3,11 +3,11 @@
  * deletes them all when the node goes away. Oura allows one subscription per event type and data type per
  * application, so a wanted one that points elsewhere (an old path, an old base URL) is moved here.
  */
-import { OuraError, OuraHttpError } from './errors';
+import { OuraError, OuraHttpError } from '../errors';
 import {
   AppCredentials, CancelledError, createSubscription, deleteSubscription, listSubscriptions, renewSubscription, Subscription, updateSubscription,
-} from './webhook-api';
-import { needsRenewal } from './webhook-schedule';
+} from './api';
+import { needsRenewal } from './schedule';
 
 export interface Wanted {
   event_type: string;
