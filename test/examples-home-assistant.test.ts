@@ -12,9 +12,9 @@ import * as http from 'http';
 import * as path from 'path';
 import * as FakeTimers from '@sinonjs/fake-timers';
 import { accountConfig, authorize, creds, Env, helper, placed, setUp, tearDown } from './support';
-import { getJson } from '../src/lib/api';
-import { addDays, dayIn, systemTimeZone } from '../src/lib/dates';
-import * as tokens from '../src/lib/tokens';
+import { getJson } from '../src/lib/data/api';
+import { addDays, dayIn, systemTimeZone } from '../src/lib/data/dates';
+import * as tokens from '../src/lib/store/tokens';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { hooks } = require('@node-red/util');
