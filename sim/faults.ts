@@ -4,7 +4,7 @@ import { sendJson } from './http';
 import { rng } from './random';
 
 export interface FaultSpec {
-  kind: '429' | '500' | '503' | 'drop' | 'garbage' | 'slow';
+  kind: '429' | '422' | '500' | '503' | 'drop' | 'garbage' | 'slow';
   target?: 'data' | 'token' | 'discovery' | 'any';
   count?: number;
   rate?: number;
@@ -13,7 +13,7 @@ export interface FaultSpec {
   delayMs?: number;
 }
 
-const KINDS = ['429', '500', '503', 'drop', 'garbage', 'slow'];
+const KINDS = ['429', '422', '500', '503', 'drop', 'garbage', 'slow'];
 const TARGETS = ['data', 'token', 'discovery', 'any'];
 
 interface Armed {
@@ -81,6 +81,10 @@ export function applyFault(f: FaultSpec, req: http.IncomingMessage, res: http.Se
       });
       return Promise.resolve(true);
     }
+    case '422':
+      // FastAPI's HTTPValidationError, as Oura answers a query it cannot process.
+      sendJson(res, 422, { detail: [{ loc: ['query', 'start_date'], msg: 'value could not be processed', type: 'value_error' }] });
+      return Promise.resolve(true);
     case '500':
       sendJson(res, 500, { detail: 'Internal Server Error' });
       return Promise.resolve(true);

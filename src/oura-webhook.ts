@@ -3,7 +3,8 @@ import { findCollection } from './lib/data/collections';
 import { systemTimeZone } from './lib/data/dates';
 import { OuraError } from './lib/errors';
 import { fetchOne } from './lib/data/query';
-import { asError, status, timeOfDay } from './lib/status';
+import { describeFailure, reportAsSentences } from './lib/report';
+import { asError, plural, status, timeOfDay } from './lib/status';
 import * as tokens from './lib/store/tokens';
 import { registerWebhookRoutes, WebhookHandle } from './lib/webhook/admin';
 import { AppCredentials, DATA_TYPES, EVENT_TYPES } from './lib/webhook/api';
@@ -13,6 +14,9 @@ import { checkDelivery } from './lib/webhook/receive';
 import { Rejections } from './lib/webhook/rejections';
 import { callbackUrl, Endpoint, HttpReq, HttpRes, normalizePath, replyJson, routesFor, WebhookRoutes } from './lib/webhook/routes';
 import { clock, nextCheck, RETRY_MS, Wakeup } from './lib/webhook/schedule';
+import { CLOSE_TIMEOUT_MS, DEFAULT_MAX_AGE_S, DEFAULT_PATH, FUTURE_SKEW_MS, listOf, maxAgeMs, queryOf } from './lib/webhook/settings';
+import { withTimeout } from './lib/retry';
+import { resolveAccount } from './lib/accounts';
 import { accountFor, accountsOf } from './lib/webhook/users';
 import { sameSecret } from './lib/webhook/signature';
 
@@ -33,47 +37,6 @@ interface WebhookConfig {
 type WebhookNode = RedNode & { webhook?: WebhookHandle };
 type Red = NodeRED & { httpNode?: { use(fn: (req: HttpReq, res: HttpRes, next: () => void) => void): unknown } };
 
-const DEFAULT_PATH = '/oura/webhook';
-/** Longer than Oura's retry span (about 10 tries over about an hour), which may keep the first timestamp. */
-const DEFAULT_MAX_AGE_S = 3 * 3600;
-/** A sender's clock may run a little ahead of ours. */
-const FUTURE_SKEW_MS = 15 * 60_000;
-const CLOSE_TIMEOUT_MS = 10_000;
-
-function listOf(v: unknown, allowed: readonly string[]): string[] {
-  const items = Array.isArray(v) ? v.map(String) : String(v ?? '').split(/[\s,]+/).filter(Boolean);
-  return [...new Set(items.filter((x) => allowed.includes(x)))];
-}
-
-function maxAgeMs(v: unknown): number {
-  if (v === undefined || v === null || String(v).trim() === '') return DEFAULT_MAX_AGE_S * 1000;
-  const n = Number(v);
-  return Number.isFinite(n) && n >= 0 ? n * 1000 : DEFAULT_MAX_AGE_S * 1000;
-}
-
-function queryOf(req: HttpReq): Record<string, unknown> {
-  if (req.query && typeof req.query === 'object') return req.query;
-  return Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams.entries());
-}
-
-function plural(n: number, what: string): string {
-  return `${n} ${what}${n === 1 ? '' : 's'}`;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    t.unref?.();
-    p.then((v) => {
-      clearTimeout(t);
-      resolve(v);
-    }, (err) => {
-      clearTimeout(t);
-      reject(err);
-    });
-  });
-}
-
 function reason(err: unknown): string {
   return err instanceof OuraError ? err.message : err instanceof Error ? err.message : 'unexpected error';
 }
@@ -84,7 +47,14 @@ export = function register(RED: Red): void {
   function OuraWebhook(this: WebhookNode, config: WebhookConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    const account = RED.nodes.getNode(config.account) as OuraAccountNode | null;
+    reportAsSentences(node);
+    let account: OuraAccountNode | null = null;
+    let accountProblem: string | undefined;
+    try {
+      account = resolveAccount(RED, config.account);
+    } catch (err) {
+      accountProblem = (err as Error).message;
+    }
     const path = normalizePath(config.path || DEFAULT_PATH);
     const url = callbackUrl(config.baseUrl, RED.settings.httpNodeRoot, path);
     const maxAge = maxAgeMs(config.maxAge);
@@ -108,7 +78,7 @@ export = function register(RED: Red): void {
     let routes: WebhookRoutes | undefined;
     let setupError: string | undefined;
 
-    if (!account || account.type !== 'oura-account') setupError = 'No Oura account is selected: open this node and pick the account of your Oura application';
+    if (!account) setupError = accountProblem;
     else if (RED.settings.httpNodeRoot === false || !RED.httpNode) setupError = 'Node-RED serves no HTTP nodes (httpNodeRoot is false in settings.js): Oura cannot reach this node';
     else if (!lastApp) setupError = 'The Oura account has no Client ID or Client Secret: events cannot be checked';
 
@@ -200,6 +170,7 @@ export = function register(RED: Red): void {
           msg.oura = { ...info, count: 1 };
         } catch (err) {
           status.failed(node, err);
+          describeFailure(msg, err);
           node.error(asError(err), msg);
           return;
         }
@@ -271,7 +242,7 @@ export = function register(RED: Red): void {
         node.webhook = {
           path,
           callbackUrl: url,
-          accountId: config.account,
+          accountId: account!.id,
           app: () => {
             const a = app();
             if (!a) throw new Error('The Oura account has no Client ID or Client Secret');

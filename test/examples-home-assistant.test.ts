@@ -91,11 +91,11 @@ async function refusingHomeAssistant(): Promise<{ url: string; attempts: () => n
 }
 
 /**
- * Examples ship without an Oura account node and leave `account` empty; the editor and the runtime give such
- * nodes the only Oura account there is. The test does the same by hand: adds the account and points them at it.
+ * Examples ship without an Oura account node and leave `account` empty: imported into a Node-RED with one Oura
+ * account, the runtime gives such nodes that account.
  */
 function withTheOnlyAccount(flow: any[]): any[] {
-  return [...flow.map((n) => (n.account === '' ? { ...n, account: ACCOUNT } : n)), accountConfig(ACCOUNT)];
+  return [...flow, accountConfig(ACCOUNT)];
 }
 
 /**

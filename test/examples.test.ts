@@ -5,7 +5,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { authorize, creds, Env, helper, inject, placed, setUp, tearDown } from './support';
+import { accountConfig, authorize, creds, Env, helper, inject, placed, setUp, tearDown } from './support';
 
 const core = (p: string) => require(`@node-red/nodes/core/${p}`);
 const NODES = [
@@ -15,10 +15,13 @@ const NODES = [
 const ACCOUNT = 'a1b2c3d4e5f60001';
 const dir = path.resolve(__dirname, '../examples');
 
-/** What a user sees is replaced by helper nodes with the same ids; dashboard config nodes go away. */
+/**
+ * The example as imported into a Node-RED that has one Oura account (its oura nodes name none and use that one).
+ * What a user sees is replaced by helper nodes with the same ids; dashboard config nodes go away.
+ */
 function prepare(file: string): any[] {
   const flow = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as any[];
-  const out: any[] = [{ id: 'tab', type: 'tab', label: file }];
+  const out: any[] = [{ id: 'tab', type: 'tab', label: file }, accountConfig(ACCOUNT)];
   for (const n of flow) {
     if (['ui-group', 'ui-page', 'ui-base', 'ui-theme'].includes(n.type)) continue;
     const node = { ...n };
@@ -64,7 +67,7 @@ describe('example flows', function () {
     await tearDown(env);
   });
 
-  it('there is one for every flow node type, and each names the account it needs', function () {
+  it('there is one for every flow node type; none brings an Oura account of its own, so the user\'s is used', function () {
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
     const types = new Set(files.flatMap((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).map((n: any) => n.type)));
     for (const t of ['oura sleep', 'oura data', 'oura webhook']) assert.ok(types.has(t), t);
@@ -72,6 +75,8 @@ describe('example flows', function () {
       const flow = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
       assert.ok(flow.some((n: any) => n.type === 'comment'), `${f} explains itself`);
       assert.ok(!JSON.stringify(flow).includes('credentials'), `${f} carries no credentials`);
+      assert.ok(!flow.some((n: any) => n.type === 'oura-account'), `${f} has no oura-account node`);
+      for (const n of flow.filter((x: any) => /^oura /.test(x.type))) assert.equal(n.account, '', `${f}: ${n.id} names no account`);
     }
   });
 

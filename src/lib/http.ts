@@ -1,5 +1,6 @@
 import axios, { AxiosError } from 'axios';
 import { NetworkError } from './errors';
+import { timing } from './retry';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -19,8 +20,6 @@ export interface HttpResponse {
 }
 
 export type Transport = (req: HttpRequest) => Promise<HttpResponse>;
-
-const DEFAULT_TIMEOUT_MS = 30_000;
 
 const client = axios.create({
   responseType: 'text',
@@ -46,7 +45,7 @@ export const axiosTransport: Transport = async (req) => {
       url: req.url,
       headers,
       data,
-      timeout: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      timeout: req.timeoutMs ?? timing.requestTimeoutMs,
     });
     const outHeaders: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers ?? {})) {

@@ -11,6 +11,8 @@ export interface RetryTiming {
   maxRetryAfterMs: number;
   /** Retries after the first attempt, per failure kind. */
   maxRetries: number;
+  /** How long a request to Oura may take before it counts as lost (a timeout). */
+  requestTimeoutMs: number;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
 }
@@ -20,6 +22,7 @@ export const timing: RetryTiming = {
   maxDelayMs: 8_000,
   maxRetryAfterMs: 5 * 60_000,
   maxRetries: 3,
+  requestTimeoutMs: 30_000,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref?.()),
   now: () => Date.now(),
 };
@@ -44,4 +47,19 @@ export function parseRetryAfter(value: string | undefined, now: number = timing.
 
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status <= 599);
+}
+
+/** Rejects when `p` has not settled within `ms` (the work itself goes on; its answer is dropped). */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    t.unref?.();
+    p.then((v) => {
+      clearTimeout(t);
+      resolve(v);
+    }, (err) => {
+      clearTimeout(t);
+      reject(err);
+    });
+  });
 }

@@ -1,4 +1,4 @@
-import { OuraError } from './errors';
+import { NoAccountError, NotAuthorizedError, OuraError } from './errors';
 import type { RedNode } from './red';
 
 type Shown = { fill?: string; shape?: string; text?: string } | Record<string, never>;
@@ -54,14 +54,26 @@ export const status = {
   notAuthorized(node: RedNode): void {
     show(node, { fill: 'yellow', shape: 'ring', text: 'not authorized' });
   },
+  /** Pages fetched so far, and how many of the asked days they cover (when the range is days). */
+  progress(node: RedNode, pages: number, days?: { covered: number; total: number }): void {
+    const of = days && days.total > 1 ? `, ${days.covered} of ${days.total} days` : '';
+    show(node, { fill: 'blue', shape: 'dot', text: `page ${pages}${of}` });
+  },
+  /** Red for what went wrong; yellow for what the user has yet to set up (no account, not authorized). */
   failed(node: RedNode, err: unknown): void {
     const text = err instanceof OuraError ? err.status : 'error';
-    show(node, { fill: 'red', shape: 'ring', text });
+    const todo = err instanceof NotAuthorizedError || err instanceof NoAccountError;
+    show(node, { fill: todo ? 'yellow' : 'red', shape: 'ring', text });
   },
   clear(node: RedNode): void {
     show(node, {});
   },
 };
+
+/** `1 document`, `3 documents`. */
+export function plural(n: number, what = 'document'): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
 
 export function timeOfDay(d = new Date()): string {
   return d.toTimeString().slice(0, 5);

@@ -208,12 +208,12 @@ describe('oura sleep: options', function () {
     assert.match(err.message, /Time zone "Mars\/Olympus" is unknown/);
   });
 
-  it('without an account: a clear error, no request', async function () {
+  it('with an account that is not deployed: a clear error, no request', async function () {
     env = await setUp();
     const flow = sleepFlow({ account: 'missing' });
     await load(flow);
     const err = await askError({});
-    assert.match(err.message, /No Oura account is selected/);
+    assert.match(err.message, /The Oura account this node names is not deployed.*pick an Oura account, then Deploy/);
     assert.equal(env.sim.stats().dataRequests, 0);
   });
 });

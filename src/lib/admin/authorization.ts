@@ -104,8 +104,8 @@ export async function completeAuthorization(RED: RED, params: Record<string, unk
     const record = tokens.saveAuthorization(p.accountKey, set, p.clientId, deployed);
     tokens.setUser(p.accountKey, await whoAmI(set.accessToken), record.authorizedAt);
     const scopes = set.scopes.length ? ` Granted scopes: ${set.scopes.join(', ')}.` : '';
-    const deploy = deployed ? '' : ' Deploy the flow to keep it.';
-    return { status: 200, title: 'Authorization succeeded', text: `Node-RED can now read your Oura data.${scopes}${deploy} You can close this window.` };
+    const deploy = deployed ? '' : ' In the Oura account dialog, click Update (or Add), then Deploy.';
+    return { status: 200, title: 'Authorization succeeded', text: `Node-RED can now read your Oura data.${scopes}${deploy} This window closes by itself; if it does not, close it.` };
   } catch (err) {
     const message = err instanceof OuraError ? err.message : 'unexpected error';
     return { status: 502, title: 'Authorization failed', text: `${message}. Check the Client ID and Secret and that the Redirect URI registered at Oura is exactly ${p.redirectUri}, then click Authorize again.` };

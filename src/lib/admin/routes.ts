@@ -1,4 +1,5 @@
 /** The account dialog's admin routes (relative to httpAdminRoot): authorize, finish, check, status, disconnect. */
+import * as crypto from 'crypto';
 import { escapeHtml, jsonBody, mayWrite, sameSiteJson, str, wrap } from './http';
 import { completeAuthorization, deployedAccount, dialogClient, startAuthorization } from './authorization';
 import { COLLECTIONS } from '../data/collections';
@@ -40,16 +41,24 @@ export function statusOf(RED: RED, key: string, showEmail = true): AuthStatus {
   };
 }
 
+/**
+ * After success the consent window closes itself (it was opened by the dialog, which already shows the result). The
+ * page's Content-Security-Policy allows exactly this one script, by its hash; where a browser refuses to close the
+ * window (it was not opened by a script), the text stays and says so.
+ */
+export const CLOSE_SCRIPT = 'setTimeout(function () { window.close(); }, 1500);';
+export const CLOSE_SCRIPT_HASH = `sha256-${crypto.createHash('sha256').update(CLOSE_SCRIPT).digest('base64')}`;
+
 function page(res: Res, status: number, title: string, text: string): void {
   const ok = status < 400;
   res.status(status);
   res.set('Content-Type', 'text/html; charset=utf-8');
   res.set('Cache-Control', 'no-store');
-  res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+  res.set('Content-Security-Policy', `default-src 'none'; style-src 'unsafe-inline'${ok ? `; script-src '${CLOSE_SCRIPT_HASH}'` : ''}`);
   res.set('Referrer-Policy', 'no-referrer');
   res.send(`<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#333}h1{color:${ok ? '#2e7d32' : '#c62828'};font-size:1.4em}</style>
-</head><body><h1 id="oura-result" data-ok="${ok}">${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p></body></html>`);
+</head><body><h1 id="oura-result" data-ok="${ok}">${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>${ok ? `<script>${CLOSE_SCRIPT}</script>` : ''}</body></html>`);
 }
 
 const REVOCATION_TEXT = {

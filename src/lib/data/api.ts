@@ -25,7 +25,7 @@ function httpError(status: number, body: unknown, path: string, scopeHint?: stri
         `Oura refused access to ${path} (403: missing scope or lapsed Oura membership)${detail}. ${scopeHint ? `${scopeHint}. ` : ''}Check the scopes granted to the Oura account node (re-authorize to grant more) and the Oura membership.`,
         status, text, 'missing scope or membership');
     case 404:
-      return new OuraHttpError(`Oura has no ${path} (404)${detail}`, status, text, 'not found');
+      return new OuraHttpError(`Oura has no ${path} (404)${detail}`, status, text, 'document not found');
     case 422:
       return new OuraHttpError(`Oura could not process the request for ${path} (422)${detail}`, status, text, 'invalid request');
     case 429:

@@ -1,10 +1,12 @@
 import * as crypto from 'crypto';
+import { resolveAccount } from '../accounts';
 import type { OuraAccountNode, RED as NodeRED, RedNode } from '../red';
 import { CollectionInfo } from './collections';
 import { dayIn, DayRange, isTimeZone, presetRange, RANGE_PRESETS, RangePreset, systemTimeZone } from './dates';
 import { InputError, ReauthRequiredError } from '../errors';
-import { buildRequest, DataRequest, fetchAll, fetchOne, fetchPages, resolveCollection } from './query';
-import { asError, status, timeOfDay } from '../status';
+import { buildRequest, coverage, DataRequest, fetchAll, fetchOne, fetchPages, resolveCollection } from './query';
+import { describeFailure, reportAsSentences } from '../report';
+import { asError, plural, status, timeOfDay } from '../status';
 import { timing } from '../retry';
 import * as tokens from '../store/tokens';
 
@@ -46,14 +48,11 @@ function hash(doc: unknown): string {
   return crypto.createHash('sha1').update(JSON.stringify(doc)).digest('base64').slice(0, 16);
 }
 
-function plural(n: number, what = 'document'): string {
-  return `${n} ${what}${n === 1 ? '' : 's'}`;
-}
-
 export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
   return function OuraDataNode(this: RedNode, config: DataNodeConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
+    reportAsSentences(node);
     const allowed = flavour.collections;
     const configured = allowed && !allowed.includes(config.collection ?? '') ? flavour.defaultCollection : config.collection || flavour.defaultCollection;
     let collection: CollectionInfo | undefined;
@@ -67,19 +66,32 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
     const timeZone = (config.timezone ?? '').trim() || systemTimeZone();
     const fields = (config.fields ?? '').split(/[\s,]+/).filter(Boolean);
     const output: OutputMode = config.output === 'each' || config.output === 'page' ? config.output : 'all';
-    const account = RED.nodes.getNode(config.account) as OuraAccountNode | null;
+    if (!setupError && !isTimeZone(timeZone)) {
+      setupError = new InputError(`Time zone "${timeZone}" is unknown: use an IANA name such as Europe/Berlin, or leave it empty for Node-RED's`);
+    }
 
-    if (!account) setupError = setupError ?? new InputError('No Oura account is selected: open this node and pick or add an Oura account');
-    else if (!isTimeZone(timeZone)) setupError = setupError ?? new InputError(`Time zone "${timeZone}" is unknown: use an IANA name such as Europe/Berlin, or leave it empty for Node-RED's`);
-    if (setupError) status.failed(node, setupError);
-    else if (!tokens.current(account!.handle.key)) status.notAuthorized(node);
-    const stopWatching = !setupError
-      ? tokens.onChange(account!.handle.key, (rec) => {
+    // The account is found when the node starts, or (none or several then) again at each message.
+    let account: OuraAccountNode | undefined;
+    let stopWatching: () => void = () => undefined;
+    function useAccount(): OuraAccountNode {
+      if (account) return account;
+      const a = resolveAccount(RED, config.account);
+      account = a;
+      stopWatching = tokens.onChange(a.handle.key, (rec) => {
         if (!rec) status.notAuthorized(node);
         else if (rec.reauth) status.failed(node, new ReauthRequiredError(rec.reauth));
         else if (rec.updatedAt === rec.authorizedAt) status.clear(node);
-      })
-      : () => undefined;
+      });
+      return a;
+    }
+    if (setupError) status.failed(node, setupError);
+    else {
+      try {
+        if (!tokens.current(useAccount().handle.key)) status.notAuthorized(node);
+      } catch (err) {
+        status.failed(node, err);
+      }
+    }
 
     const defaultRange = (): DayRange => presetRange(preset, dayIn(timeZone, new Date()), { startDate: config.startDate, endDate: config.endDate });
 
@@ -122,7 +134,10 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
         if (allowed && !allowed.includes(r.collection.name)) {
           throw new InputError(`This node reads ${allowed.join(', ')}; use an oura data node for ${r.collection.name}`);
         }
-        const handle = account!.handle;
+        const handle = useAccount().handle;
+        const progress = (docs: unknown[], page: number, last: boolean) => {
+          if (!last) status.progress(node, page + 1, coverage(r, docs));
+        };
         const opts = { onRetry: (reason: string, delayMs: number) => status.retrying(node, reason, delayMs, timing.now) };
         const info = describe(r);
         status.fetching(node);
@@ -146,13 +161,13 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
             if (last) m.complete = true;
             m.oura = { ...info, page, count: docs.length };
             send(m);
-            status.fetching(node, `page ${page + 1}`);
+            progress(docs, page, last);
           }, opts);
           status.done(node, `${plural(total)} in ${plural(pages, 'page')} at ${timeOfDay()}`, !!tokens.saveProblem(handle.key));
           return;
         }
 
-        let docs = await fetchAll(handle, r, opts);
+        let docs = await fetchAll(handle, r, opts, progress);
         const total = docs.length;
         if (config.newOnly) docs = onlyNew(docs);
         if (config.newOnly && docs.length === 0) {
@@ -178,6 +193,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
       };
       run().then(() => done(), (err) => {
         status.failed(node, err);
+        describeFailure(msg, err);
         done(asError(err));
       });
     });

@@ -17,6 +17,11 @@ export function addDays(day: string, n: number): string {
   return new Date(Date.UTC(+m[1], +m[2] - 1, +m[3] + n)).toISOString().slice(0, 10);
 }
 
+/** Whole days from `a` to `b` (YYYY-MM-DD), negative when `b` is before `a`. */
+export function daysBetween(a: string, b: string): number {
+  return Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+}
+
 /** Node-RED's own time zone (the process's). */
 export function systemTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';

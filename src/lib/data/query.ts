@@ -1,6 +1,6 @@
 import { AccountHandle, forEachPage, getJson, GetOptions, Query } from './api';
 import { CollectionInfo, COLLECTIONS, findCollection, scopeHint } from './collections';
-import { addDays, checkedRange, DayRange, startOfDay } from './dates';
+import { addDays, checkedRange, dayIn, daysBetween, DayRange, startOfDay } from './dates';
 import { InputError, OuraHttpError } from '../errors';
 import { timing } from '../retry';
 
@@ -217,11 +217,28 @@ export async function fetchPages(
   return page;
 }
 
-/** All documents of a request in one array. */
-export async function fetchAll(account: AccountHandle, r: DataRequest, opts: GetOptions = {}): Promise<unknown[]> {
+/** All documents of a request in one array; `onPage` hears of each page as it arrives (progress). */
+export async function fetchAll(
+  account: AccountHandle, r: DataRequest, opts: GetOptions = {}, onPage?: (docs: unknown[], page: number, last: boolean) => void,
+): Promise<unknown[]> {
   const out: unknown[] = [];
-  await fetchPages(account, r, (docs) => {
+  await fetchPages(account, r, (docs, page, last) => {
     for (const d of docs) out.push(d);
+    onPage?.(docs, page, last);
   }, opts);
   return out;
+}
+
+/** How many of the asked days the documents so far reach into (they come in time order); undefined without days. */
+export function coverage(r: DataRequest, docs: unknown[]): { covered: number; total: number } | undefined {
+  const range = r.range;
+  if (!range) return undefined;
+  const total = daysBetween(range.start, range.end) + 1;
+  const last = docs[docs.length - 1] as { day?: unknown; start_day?: unknown; timestamp?: unknown } | undefined;
+  let day: string | undefined;
+  if (typeof last?.day === 'string') day = last.day;
+  else if (typeof last?.start_day === 'string') day = last.start_day;
+  else if (typeof last?.timestamp === 'string' && !Number.isNaN(Date.parse(last.timestamp))) day = dayIn(r.timeZone, new Date(last.timestamp));
+  if (!day) return { covered: 0, total };
+  return { covered: Math.max(0, Math.min(total, daysBetween(range.start, day) + 1)), total };
 }

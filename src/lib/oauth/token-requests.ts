@@ -141,12 +141,12 @@ async function postGrant(url: string, grant: Grant, client: ClientCredentials, r
     try {
       res = await send({ method: 'POST', url, form });
     } catch (err) {
-      if (err instanceof NetworkError && err.code === 'ECONNREFUSED' && attempt < TOKEN_RETRIES_ON_REFUSED) {
+      if (err instanceof NetworkError && err.systemCode === 'ECONNREFUSED' && attempt < TOKEN_RETRIES_ON_REFUSED) {
         await timing.sleep(backoffDelay(attempt));
         continue;
       }
       if (err instanceof NetworkError) {
-        const lost = err.code === 'ECONNREFUSED' ? '' : ' If Oura received the request, the authorization may need to be renewed.';
+        const lost = err.systemCode === 'ECONNREFUSED' ? '' : ' If Oura received the request, the authorization may need to be renewed.';
         throw new TokenError(`Oura's token endpoint could not be reached: ${err.message}.${lost}`);
       }
       throw err;

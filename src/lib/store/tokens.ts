@@ -1,7 +1,7 @@
 import { EventEmitter } from 'events';
 import { DurableStore, KeySource } from './durable-store';
 import { DeployedClient, fromStored, isNewer, TokenRecord } from './record';
-import { ReauthRequiredError, TokenError } from '../errors';
+import { NotAuthorizedError, ReauthRequiredError, TokenError } from '../errors';
 import { ClientCredentials, TokenSet, isRefreshRefused, isRefreshTokenReused, requestToken } from '../oauth/token-requests';
 import { revokeTokens, RevokeOutcome } from '../oauth/revoke';
 import { timing } from '../retry';
@@ -236,8 +236,8 @@ function otherClient(): ReauthRequiredError {
   return new ReauthRequiredError('This authorization was made with another Client ID than the Oura account node now has: open the Oura account node and click Authorize again.');
 }
 
-export function notAuthorized(): ReauthRequiredError {
-  return new ReauthRequiredError('This Oura account is not authorized yet: open the Oura account node, click Authorize and accept on Oura\'s page.');
+export function notAuthorized(): NotAuthorizedError {
+  return new NotAuthorizedError('This Oura account is not authorized yet: open the Oura account node, click Authorize and accept on Oura\'s page, then Update and Deploy.');
 }
 
 /** A valid access token, refreshing first when it is about to expire. */

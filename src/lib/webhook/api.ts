@@ -59,7 +59,7 @@ export interface CallOptions {
 /** The work was dropped because its node closed. */
 export class CancelledError extends OuraError {
   constructor() {
-    super('Cancelled: the node was closed', 'cancelled');
+    super('Cancelled: the node was closed', 'cancelled', 'OURA_CANCELLED');
   }
 }
 

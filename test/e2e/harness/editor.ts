@@ -19,6 +19,8 @@ export interface AuthorizeResult {
   callbackText: string;
   /** what the dialog's #oura-auth-status says afterwards */
   statusText: string;
+  /** whether the consent window closed itself after the success page */
+  closedItself: boolean;
 }
 
 export class Editor {
@@ -183,6 +185,7 @@ export class Editor {
     const popupEvent = this.context.waitForEvent('page', { timeout: 20000 });
     await this.page.locator('#oura-authorize').click();
     const popup = await popupEvent;
+    const closed = new Promise<boolean>((resolve) => popup.once('close', () => resolve(true)));
     // The current authorization server's consent page (moi.ouraring.com's path, played by the simulator).
     await popup.waitForURL((u) => u.pathname.endsWith('/oauth/v2/ext/oauth-authorize'), { timeout: 20000 });
     const callback = popup.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/oura/auth/callback'), { timeout: 20000 });
@@ -193,6 +196,7 @@ export class Editor {
       callbackStatus: response.status(),
       callbackText: await response.text().catch(() => ''),
       statusText: '',
+      closedItself: false,
     };
     if (!popup.isClosed()) {
       const visible = await popup.locator('body').innerText({ timeout: 5000 }).catch(() => '');
@@ -214,6 +218,8 @@ export class Editor {
       throw new Error(`#oura-auth-status is data-state="${status.state}" after consent: ${status.text}`);
     }
     result.statusText = status.text;
+    // The success page closes its window after a moment and a half.
+    result.closedItself = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 10000))]);
     if (!popup.isClosed()) await popup.close();
     return result;
   }

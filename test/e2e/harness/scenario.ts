@@ -101,6 +101,8 @@ export async function authorizeInEditor(editor: Editor, client: SimClient): Prom
   const result = await editor.authorize();
   assert.match(result.callbackText, /succe|authori[sz]ed/i, `the callback page should say that authorization succeeded: ${result.callbackText.slice(0, 300)}`);
   assert.match(result.statusText, /authori[sz]ed|succe/i, `the dialog should report the authorization: ${result.statusText}`);
+  assert.match(result.statusText, /Next: click Update \(or Add\), then Deploy\./, 'the dialog says what comes next');
+  assert.ok(result.closedItself, 'the consent window closed itself after success');
   await editor.closeConfigDialog();
   const [accountId] = await editor.nodeIds('oura-account');
   assert.ok(accountId, 'the editor holds the new oura-account');
