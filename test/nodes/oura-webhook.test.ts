@@ -654,10 +654,12 @@ describe('oura webhook', function () {
     const example = JSON.parse(fs.readFileSync(file, 'utf8')) as any[];
     assert.ok(example.some((n) => n.type === 'comment'));
     assert.ok(!JSON.stringify(example).includes('credentials'));
-    const flowNodes: any[] = [{ id: 'tab', type: 'tab', label: 'example' }];
+    assert.ok(!example.some((n) => n.type === 'oura-account'), 'the example uses the account the user has');
+    // Imported into a Node-RED with one Oura account: the webhook node's empty Account means that one.
+    const accountId = 'users-account';
+    const flowNodes: any[] = [{ id: 'tab', type: 'tab', label: 'example' }, accountConfig(accountId)];
     let hookId = '';
     let debugId = '';
-    const accountId = example.find((n) => n.type === 'oura-account').id;
     for (const n of example) {
       const node = { ...n };
       if (node.type !== 'oura-account') node.z = 'tab';
