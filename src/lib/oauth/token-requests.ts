@@ -62,6 +62,10 @@ export interface TokenTarget {
   role?: TokenRole;
   /** Ask `role`'s server alone, without the fallback (the credentials check). */
   only?: boolean;
+  /** Epoch ms after which no request is sent, and by which every request must have its answer (a shared refresh). */
+  deadline?: number;
+  /** Runs before each request is sent; throwing stops it unsent (a shared refresh extends its lock here). */
+  beforeAttempt?: () => Promise<void>;
 }
 
 /** Connection refused means the request never reached Oura: the only token failure that is safe to retry. */
@@ -107,15 +111,15 @@ export function refusalKind(err: unknown): RefusalKind {
  */
 export async function requestToken(grant: Grant, client: ClientCredentials, target: TokenTarget = {}): Promise<TokenSet> {
   const configured = tokenOverride(target.configuredUrl);
-  if (configured) return postGrant(configured, grant, client, await roleOfUrl(configured, target.role));
-  if (target.only && target.role) return postGrant(await roleUrl(target.role), grant, client, target.role);
+  if (configured) return postGrant(configured, grant, client, await roleOfUrl(configured, target.role), target);
+  if (target.only && target.role) return postGrant(await roleUrl(target.role), grant, client, target.role, target);
   const [first, second] = roleOrder(grant.grant_type, target.role);
   try {
-    return await postGrant(await roleUrl(first), grant, client, first);
+    return await postGrant(await roleUrl(first), grant, client, first, target);
   } catch (err) {
     if (!isWrongServer(err)) throw err;
     try {
-      return await postGrant(await roleUrl(second), grant, client, second);
+      return await postGrant(await roleUrl(second), grant, client, second, target);
     } catch (err2) {
       if (!(err2 instanceof TokenError)) throw err2;
       // Both refused: the current server's answer first, it is the one that matters for most apps.
@@ -132,14 +136,24 @@ async function roleOfUrl(url: string, fallback?: TokenRole): Promise<TokenRole |
   return fallback;
 }
 
-async function postGrant(url: string, grant: Grant, client: ClientCredentials, role: TokenRole | undefined): Promise<TokenSet> {
+/** Less than this left before the deadline: the request is not sent (its answer could not arrive in time). */
+const MIN_TIME_LEFT_MS = 1000;
+
+async function postGrant(url: string, grant: Grant, client: ClientCredentials, role: TokenRole | undefined, target: TokenTarget): Promise<TokenSet> {
   const form: Record<string, string> = { client_id: client.clientId, client_secret: client.clientSecret };
   for (const [k, v] of Object.entries(grant)) if (v !== undefined) form[k] = v;
   for (let attempt = 0; ; attempt++) {
+    let timeoutMs: number | undefined;
+    if (target.deadline !== undefined) {
+      const left = target.deadline - timing.now();
+      if (left < MIN_TIME_LEFT_MS) throw new TokenError('Renewing the Oura tokens took too long: nothing more was sent; try again.');
+      timeoutMs = Math.min(left, timing.requestTimeoutMs);
+    }
+    await target.beforeAttempt?.();
     const sentAt = timing.now();
     let res;
     try {
-      res = await send({ method: 'POST', url, form });
+      res = await send({ method: 'POST', url, form, timeoutMs });
     } catch (err) {
       if (err instanceof NetworkError && err.systemCode === 'ECONNREFUSED' && attempt < TOKEN_RETRIES_ON_REFUSED) {
         await timing.sleep(backoffDelay(attempt));

@@ -1,6 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { deriveKey, Envelope, open, parseEnvelope, seal } from './sealed';
 
 /**
  * An encrypted, owner-only copy of each account's newest tokens in the Node-RED user directory.
@@ -16,18 +17,7 @@ export interface KeySource {
  * Format 2 binds each copy to its account (additional authenticated data), so a copy renamed to another
  * account's file is refused. Format 1 (no binding) is still read, once, and rewritten as format 2.
  */
-interface Envelope {
-  v: 1 | 2;
-  kid: string;
-  iv: string;
-  tag: string;
-  data: string;
-}
-
 const FORMAT = 2;
-/** GCM checks only as many tag bytes as it is given: insist on the full 16. */
-const TAG_BYTES = 16;
-const IV_BYTES = 12;
 
 const DIR_NAME = '.oura-tokens';
 const KEY_FILE = 'key';
@@ -70,10 +60,7 @@ export class DurableStore<T> {
     const secrets = this.keySource.secrets().filter((s) => typeof s === 'string' && s.length > 0);
     const own = this.ownKey(createOwn && secrets.length === 0);
     if (own) secrets.push(own);
-    return secrets.map((s) => {
-      const key = crypto.createHash('sha256').update(`node-red-oura tokens\0${s}`).digest();
-      return { kid: crypto.createHash('sha256').update(key).digest('hex').slice(0, 12), key };
-    });
+    return secrets.map(deriveKey);
   }
 
   /** A format-1 copy that decrypts is rewritten as format 2 (best effort: it stays readable if that fails). */
@@ -91,7 +78,7 @@ export class DurableStore<T> {
     for (const { key } of candidates) {
       let value: T;
       try {
-        value = JSON.parse(decrypt(key, env, env.v === FORMAT ? accountAad(id) : undefined).toString('utf8')) as T;
+        value = JSON.parse(open(key, env, env.v === FORMAT ? accountAad(id) : undefined).toString('utf8')) as T;
       } catch {
         continue; // try the next key
       }
@@ -113,12 +100,7 @@ export class DurableStore<T> {
    */
   write(id: string, value: T): void {
     this.ensureDir();
-    const [{ kid, key }] = this.keys(true);
-    const iv = crypto.randomBytes(IV_BYTES);
-    const cipher = crypto.createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(accountAad(id));
-    const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    const env: Envelope = { v: FORMAT, kid, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+    const env: Envelope = { v: FORMAT, ...seal(this.keys(true)[0], JSON.stringify(value), accountAad(id)) };
     writeAtomic(this.fileFor(id), JSON.stringify(env));
   }
 
@@ -150,28 +132,6 @@ export class DurableStore<T> {
 /** Domain-separated, so the binding cannot be mistaken for any other use of the key. */
 function accountAad(id: string): Buffer {
   return Buffer.from(`node-red-oura token copy v2\0account\0${id}`, 'utf8');
-}
-
-function parseEnvelope(text: string): Envelope | undefined {
-  try {
-    const env = JSON.parse(text) as Envelope;
-    const ok = env && (env.v === 1 || env.v === FORMAT) && typeof env.kid === 'string'
-      && typeof env.iv === 'string' && typeof env.tag === 'string' && typeof env.data === 'string';
-    return ok ? env : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Throws unless the tag is whole and matches (format 1 had no additional data). */
-function decrypt(key: Buffer, env: Envelope, aad: Buffer | undefined): Buffer {
-  const iv = Buffer.from(env.iv, 'base64');
-  const tag = Buffer.from(env.tag, 'base64');
-  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('malformed envelope');
-  const decipher = crypto.createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-  if (aad) decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(Buffer.from(env.data, 'base64')), decipher.final()]);
 }
 
 /** Node ids are hex, but a subflow alias or an imported id could hold anything: keep file names safe. */
