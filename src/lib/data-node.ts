@@ -4,6 +4,7 @@ import { CollectionInfo } from './collections';
 import { dayIn, DayRange, isTimeZone, presetRange, RANGE_PRESETS, RangePreset, systemTimeZone } from './dates';
 import { InputError, ReauthRequiredError } from './errors';
 import { buildRequest, DataRequest, fetchAll, fetchOne, fetchPages, resolveCollection } from './query';
+import { timing } from './retry';
 import { asError, status, timeOfDay } from './status';
 import * as tokens from './tokens';
 
@@ -80,7 +81,8 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
       })
       : () => undefined;
 
-    const defaultRange = (): DayRange => presetRange(preset, dayIn(timeZone, new Date()), { startDate: config.startDate, endDate: config.endDate });
+    // The package's one clock (tokens use it too), so that tests can say what day it is.
+    const defaultRange = (): DayRange => presetRange(preset, dayIn(timeZone, new Date(timing.now())), { startDate: config.startDate, endDate: config.endDate });
 
     /** `msg.oura`: what was asked, without the keys that do not apply. */
     function describe(r: DataRequest): Record<string, unknown> {

@@ -12,6 +12,7 @@ export interface RetryTiming {
   /** Retries after the first attempt, per failure kind. */
   maxRetries: number;
   sleep: (ms: number) => Promise<void>;
+  /** The package's clock: Retry-After dates, token expiry, authorization states, the day a range preset means. */
   now: () => number;
 }
 
