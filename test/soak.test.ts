@@ -9,15 +9,13 @@ import * as net from 'net';
 import { accountConfig, authorize, creds, Env, helper, placed, setUp, tearDown } from './support';
 import { timing } from '../src/lib/retry';
 import * as tokens from '../src/lib/tokens';
-import { addDays, dayIn } from '../src/lib/dates';
 import type { FaultSpec } from '../sim/server';
+import { day, productClockAt } from './clock';
 
 const accountNode = require('../src/oura-account');
 const sleepNode = require('../src/oura-sleep');
 const dataNode = require('../src/oura-data');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-
-const today = () => dayIn('UTC', new Date());
 
 /** Per account an oura sleep and an oura data node, all wired to 'out'; one Catch wired to 'caught'. */
 function soakFlow(accounts: string[]) {
@@ -122,6 +120,8 @@ describe('soak (short version of npm run soak)', function () {
     const N = 1500;
     const IN_FLIGHT = 30;
     env = await setUp({ pageSize: 5 });
+    // Half the messages let the nodes choose their days (the last 7): the package reads noon on TODAY.
+    productClockAt();
     const accounts = ['acc1', 'acc2', 'acc3'];
     await helper.load([accountNode, sleepNode, dataNode, catchNode], soakFlow(accounts), Object.fromEntries(accounts.map((a) => [a, creds()])));
     for (const a of accounts) await authorize(env, a);
@@ -156,7 +156,7 @@ describe('soak (short version of npm run soak)', function () {
       }, 100 + Math.random() * 400);
     };
     expireLater();
-    const shapes = [{}, { start_date: addDays(today(), -1) }, { start_date: addDays(today(), -4), end_date: addDays(today(), -2) }];
+    const shapes = [{}, { start_date: day(-1) }, { start_date: day(-4), end_date: day(-2) }];
     const targets = accounts.flatMap((_, i) => shapes.flatMap((msg) => [{ node: `sleep${i}`, msg }, { node: `data${i}`, msg }]));
     let r: Outcome;
     try {
@@ -188,7 +188,7 @@ describe('soak (short version of npm run soak)', function () {
     await authorize(env, 'acc1');
     env.sim.resetStats();
     env.sim.expireAccessTokens();
-    const r = await drive(500, 500, [{ node: 'sleep0', msg: { start_date: addDays(today(), -1) } }], 100, 15000);
+    const r = await drive(500, 500, [{ node: 'sleep0', msg: { start_date: day(-1) } }], 100, 15000);
     const stats = env.sim.stats();
     assert.deepEqual({ outputs: r.outputs, caught: r.caught, lost: r.lost, twice: r.twice }, { outputs: 500, caught: 0, lost: 0, twice: 0 }, JSON.stringify(Object.fromEntries(r.errors)));
     assert.equal(stats.tokenRequests, 1);
@@ -202,8 +202,8 @@ describe('soak (short version of npm run soak)', function () {
     await authorize(env, 'acc1');
     env.sim.resetStats();
     // The token is 30 s from its expiry: inside the package's refresh margin.
-    (tokens.current('acc1') as { expiresAt: number }).expiresAt = Date.now() + 30_000;
-    const r = await drive(500, 500, [{ node: 'data0', msg: { start_date: addDays(today(), -1) } }], 100, 15000);
+    (tokens.current('acc1') as { expiresAt: number }).expiresAt = timing.now() + 30_000;
+    const r = await drive(500, 500, [{ node: 'data0', msg: { start_date: day(-1) } }], 100, 15000);
     const stats = env.sim.stats();
     assert.deepEqual({ outputs: r.outputs, caught: r.caught, lost: r.lost, twice: r.twice }, { outputs: 500, caught: 0, lost: 0, twice: 0 }, JSON.stringify(Object.fromEntries(r.errors)));
     assert.equal(stats.tokenRequests, 1);

@@ -11,6 +11,7 @@ import { startSimulator, Simulator, SimOptions } from '../sim/server';
 import * as tokens from '../src/lib/tokens';
 import * as pending from '../src/lib/pending';
 import { timing } from '../src/lib/retry';
+import { TODAY } from './clock';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 export const helper = require('node-red-node-test-helper');
@@ -35,6 +36,8 @@ const savedTiming = { ...timing };
 export async function setUp(opts: SimOptions = {}): Promise<Env> {
   const sim = await startSimulator({
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT] }],
+    // The same days of data whatever the date: tests name their days from TODAY (test/clock.ts).
+    today: TODAY,
     ...opts,
   });
   process.env.OURA_AUTHORIZE_URL = sim.authorizeUrl;

@@ -11,13 +11,13 @@ import { accountConfig, assertNoSecrets, authorize, CLIENT_ID, CLIENT_SECRET, cr
 import { request } from '../../sim/http';
 import { sign } from '../../sim/webhooks';
 import { getJson } from '../../src/lib/api';
-import { addDays, dayIn, systemTimeZone } from '../../src/lib/dates';
 import { axiosTransport, HttpRequest, setTransport } from '../../src/lib/http';
 import * as tokens from '../../src/lib/tokens';
 import { RecentEvents } from '../../src/lib/webhook-events';
 import { callbackUrl, normalizePath, WebhookRoutes } from '../../src/lib/webhook-routes';
 import { clock, nextCheck, RENEW_BEFORE_MS, Wakeup, WebhookClock } from '../../src/lib/webhook-schedule';
 import { parseTimestamp, pythonJson, signature, verifySignature } from '../../src/lib/webhook-signature';
+import { day, TODAY, VO2_MAX_DAY } from '../clock';
 
 const webhookModule = require('../../src/oura-webhook');
 const accountNode = require('../../src/oura-account');
@@ -26,7 +26,6 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const VERIFY = 'verify-token-for-tests-0123456789';
 const HOOK_PATH = '/oura/hook';
 const DAY = 86_400_000;
-const today = () => dayIn(systemTimeZone(), new Date());
 
 let root = '/';
 let parseFirst = false;
@@ -374,9 +373,9 @@ describe('oura webhook', function () {
     env = await setUp();
     const seen = await start(env, { fetch: true });
     const handle = helper.getNode('acc1').handle;
-    const day = addDays(today(), -2);
-    const readiness = (await getJson(handle, '/v2/usercollection/daily_readiness', { start_date: day, end_date: today() }) as any).data[0];
-    const vo2 = (await getJson(handle, '/v2/usercollection/vO2_max', { start_date: day, end_date: today() }) as any).data[0];
+    const readiness = (await getJson(handle, '/v2/usercollection/daily_readiness', { start_date: day(-2), end_date: TODAY }) as any).data[0];
+    const vo2 = (await getJson(handle, '/v2/usercollection/vO2_max', { start_date: VO2_MAX_DAY, end_date: VO2_MAX_DAY }) as any).data[0];
+    assert.ok(readiness && vo2, `the simulator has daily_readiness up to ${TODAY} and a vO2_max document on ${VO2_MAX_DAY}`);
     env.sim.resetStats();
     const e1 = event({ data_type: 'daily_readiness', object_id: readiness.id, event_type: 'update' });
     await env.sim.sendEvent(hookUrl(), e1);
@@ -577,7 +576,7 @@ describe('oura webhook', function () {
     const got: any[] = [];
     helper.getNode(debugId).on('input', (m: any) => got.push(m));
     const examplePath = example.find((n) => n.type === 'oura webhook').path;
-    const doc = (await getJson(helper.getNode(accountId).handle, '/v2/usercollection/daily_sleep', { start_date: addDays(today(), -1), end_date: today() }) as any).data[0];
+    const doc = (await getJson(helper.getNode(accountId).handle, '/v2/usercollection/daily_sleep', { start_date: day(-1), end_date: TODAY }) as any).data[0];
     const r = await env.sim.sendEvent(`${base()}${examplePath}`, {
       event_type: 'create', data_type: 'daily_sleep', object_id: doc.id, event_time: new Date().toISOString(), user_id: tokens.current(accountId)!.user!.id,
     });
