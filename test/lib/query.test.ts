@@ -50,6 +50,8 @@ describe('building a data request from a message', () => {
     const p = plan(buildRequest({ start_date: '2026-10-24', end_date: '2026-10-25' }, node('heartrate')));
     assert.equal(p.query.start_datetime, '2026-10-24T00:00:00+02:00');
     assert.equal(p.query.end_datetime, '2026-10-26T00:00:00+01:00');
+    const skipped = plan(buildRequest({ start_date: '2026-09-05' }, node('heartrate', { timeZone: 'America/Santiago' })));
+    assert.deepEqual([skipped.query.start_datetime, skipped.query.end_datetime], ['2026-09-05T00:00:00-04:00', '2026-09-06T01:00:00-03:00'], 'a 23-hour day');
     const explicit = plan(buildRequest({ start_datetime: '2026-11-23T06:00:00+01:00' }, node('heartrate')));
     assert.equal(explicit.query.start_datetime, '2026-11-23T06:00:00+01:00');
     const latest = plan(buildRequest({}, node('ring_battery_level', { latest: true })));
