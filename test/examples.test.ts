@@ -6,6 +6,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { accountConfig, authorize, creds, Env, helper, inject, placed, setUp, tearDown } from './support';
+import { clockFrom, NOON, productClockAt } from './clock';
 
 const core = (p: string) => require(`@node-red/nodes/core/${p}`);
 const NODES = [
@@ -61,7 +62,10 @@ async function load(env: Env, file: string): Promise<void> {
 describe('example flows', function () {
   let env: Env;
   beforeEach(async function () {
-    env = await setUp();
+    // The flows ask for last night, today, yesterday, the last 7 or 30 days: the simulator and the package both
+    // read noon on TODAY, whatever the machine's date and zone.
+    env = await setUp({ now: clockFrom(NOON) });
+    productClockAt(NOON);
   });
   afterEach(async function () {
     await tearDown(env);

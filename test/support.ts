@@ -12,6 +12,7 @@ import * as tokens from '../src/lib/store/tokens';
 import * as pending from '../src/lib/oauth/pending';
 import { resetDiscovery } from '../src/lib/oauth/discovery';
 import { timing } from '../src/lib/retry';
+import { TODAY } from './clock';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 export const helper = require('node-red-node-test-helper');
@@ -39,6 +40,8 @@ const OURA_ENV = ['OURA_MOI_URL', 'OURA_API_URL', 'OURA_AUTHORIZE_URL', 'OURA_TO
 export async function setUp(opts: SimOptions = {}): Promise<Env> {
   const sim = await startSimulator({
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT] }, LEGACY_APP],
+    // The same days of data whatever the date: tests name their days from TODAY (test/clock.ts).
+    today: TODAY,
     ...opts,
   });
   // Only the two hosts, as a user would: every endpoint is found at its real path under them.

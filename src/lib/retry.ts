@@ -14,6 +14,7 @@ export interface RetryTiming {
   /** How long a request to Oura may take before it counts as lost (a timeout). */
   requestTimeoutMs: number;
   sleep: (ms: number) => Promise<void>;
+  /** The package's clock: Retry-After dates, token expiry, authorization states, the day a range preset means. */
   now: () => number;
 }
 

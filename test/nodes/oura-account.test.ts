@@ -8,6 +8,7 @@ import {
 import * as tokens from '../../src/lib/store/tokens';
 import { timing } from '../../src/lib/retry';
 import { STATE_TTL_MS } from '../../src/lib/oauth/pending';
+import { day } from '../clock';
 
 describe('oura-account: authorizing from the editor', function () {
   let env: Env;
@@ -258,8 +259,9 @@ describe('oura-account: admin routes are Node-RED permission checked', function 
   });
 });
 
+/** A day relative to the simulator's TODAY, not to the machine's date (test/clock.ts). */
 function addDaysIso(n: number): string {
-  return new Date(Date.now() + n * 86400_000).toISOString().slice(0, 10);
+  return day(n);
 }
 
 export { addDaysIso, creds };

@@ -1,15 +1,14 @@
 import { strict as assert } from 'assert';
 import { accountConfig, ask, askError, authorize, creds, Env, helper, inject, placed, setUp, tearDown } from '../support';
 import { COLLECTIONS } from '../../src/lib/data/collections';
-import { addDays, dayIn, startOfDay, systemTimeZone } from '../../src/lib/data/dates';
+import { addDays, startOfDay } from '../../src/lib/data/dates';
+import { clockFrom, day, NOON, productClockAt, TODAY } from '../clock';
 
 const dataNode = require('../../src/oura-data');
 const accountNode = require('../../src/oura-account');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const completeNode = require('@node-red/nodes/core/common/24-complete.js');
 const joinNode = require('@node-red/nodes/core/sequence/17-split.js');
-
-const today = () => dayIn(systemTimeZone(), new Date());
 
 function flow(props: Record<string, unknown> = {}, extra: unknown[] = []) {
   return [
@@ -58,9 +57,9 @@ describe('oura data', function () {
   it('reads every collection from the simulator, with the right shape', async function () {
     env = await setUp();
     await start(env);
-    const start7 = addDays(today(), -6);
+    const start7 = day(-6);
     for (const c of COLLECTIONS) {
-      const msg = await ask({ collection: c.name.toUpperCase() === c.name ? c.name : c.name.toLowerCase(), start_date: start7, end_date: today() }, 'data1');
+      const msg = await ask({ collection: c.name.toUpperCase() === c.name ? c.name : c.name.toLowerCase(), start_date: start7, end_date: TODAY }, 'data1');
       if (c.bare) {
         assert.equal(typeof msg.payload, 'object', c.name);
         assert.ok(!Array.isArray(msg.payload) && msg.payload.id, c.name);
@@ -68,7 +67,7 @@ describe('oura data', function () {
         assert.ok(Array.isArray(msg.payload), c.name);
       }
       if (c.range === 'day') {
-        assert.ok(msg.payload.every((d: { day: string }) => d.day >= start7 && d.day <= today()), `${c.name} trimmed to the days`);
+        assert.ok(msg.payload.every((d: { day: string }) => d.day >= start7 && d.day <= TODAY), `${c.name} trimmed to the days`);
       }
       assert.equal(msg.oura.collection, c.name);
     }
@@ -78,8 +77,8 @@ describe('oura data', function () {
   it('gives exactly the asked days whatever Oura\'s end_date rule (inclusive daily_sleep, exclusive sleep)', async function () {
     env = await setUp();
     await start(env);
-    const s = addDays(today(), -3);
-    const e = addDays(today(), -1);
+    const s = day(-3);
+    const e = day(-1);
     for (const c of ['daily_sleep', 'daily_readiness', 'daily_activity', 'sleep', 'workout']) {
       const msg = await ask({ collection: c, start_date: s, end_date: e }, 'data1');
       const days = [...new Set(msg.payload.map((d: { day: string }) => d.day))].sort();
@@ -89,26 +88,33 @@ describe('oura data', function () {
   });
 
   it('heart rate by local day and by explicit datetimes (+ sent as %2B), across pages', async function () {
-    env = await setUp();
+    // The simulator's heart rate runs up to its clock: it reads noon on TODAY, so the days asked for are complete.
+    env = await setUp({ now: clockFrom(NOON) });
     await start(env, { collection: 'heartrate', timezone: 'Europe/Berlin' });
-    const day = addDays(today(), -2);
-    const msg = await ask({ start_date: day }, 'data1');
+    const one = day(-2);
+    const msg = await ask({ start_date: one }, 'data1');
     assert.equal(msg.payload.length, 1200, 'one local day of samples every 72 s, the next midnight excluded');
     const times = msg.payload.map((d: { timestamp: string }) => Date.parse(d.timestamp));
-    assert.equal(Math.min(...times), Date.parse(startOfDay(day, 'Europe/Berlin')));
-    assert.ok(Math.max(...times) < Date.parse(startOfDay(addDays(day, 1), 'Europe/Berlin')));
+    assert.equal(Math.min(...times), Date.parse(startOfDay(one, 'Europe/Berlin')));
+    assert.ok(Math.max(...times) < Date.parse(startOfDay(addDays(one, 1), 'Europe/Berlin')));
     assert.ok(env.sim.stats().dataRequests >= 2, 'more than one page');
-    const explicit = await ask({ start_datetime: `${day}T06:00:00+01:00`, end_datetime: `${day}T07:00:00+01:00` }, 'data1');
+    // Days on which Berlin changes its clocks last 23 and 25 hours.
+    for (const [dst, hours] of [['2026-03-29', 23], ['2026-10-25', 25]] as const) {
+      const changed = await ask({ start_date: dst }, 'data1');
+      assert.equal(changed.payload.length, hours * 50, `${dst} in Berlin: ${hours} hours of samples`);
+      assert.equal(Date.parse(changed.payload[0].timestamp), Date.parse(startOfDay(dst, 'Europe/Berlin')), `${dst} starts at local midnight`);
+    }
+    const explicit = await ask({ start_datetime: `${one}T06:00:00+01:00`, end_datetime: `${one}T07:00:00+01:00` }, 'data1');
     assert.ok(explicit.payload.length > 10);
-    assert.ok(explicit.payload.every((d: { timestamp: string }) => Date.parse(d.timestamp) >= Date.parse(`${day}T06:00:00+01:00`) && Date.parse(d.timestamp) <= Date.parse(`${day}T07:00:00+01:00`)));
-    const date = await askError({ collection: 'daily_sleep', start_datetime: `${day}T06:00:00+01:00` }, 'data1');
+    assert.ok(explicit.payload.every((d: { timestamp: string }) => Date.parse(d.timestamp) >= Date.parse(`${one}T06:00:00+01:00`) && Date.parse(d.timestamp) <= Date.parse(`${one}T07:00:00+01:00`)));
+    const date = await askError({ collection: 'daily_sleep', start_datetime: `${one}T06:00:00+01:00` }, 'data1');
     assert.match(date.message, /msg\.start_datetime applies to heartrate/);
   });
 
   it('fetches one document by id, and a missing one is a catchable "document not found"', async function () {
     env = await setUp();
     await start(env, { collection: 'daily_readiness' });
-    const list = await ask({ start_date: addDays(today(), -1) }, 'data1');
+    const list = await ask({ start_date: day(-1) }, 'data1');
     const id = list.payload[0].id;
     const one = await ask({ document_id: id }, 'data1');
     assert.deepEqual(one.payload, list.payload[0]);
@@ -128,6 +134,7 @@ describe('oura data', function () {
 
   it('one message per document with msg.parts, rebuilt by a join node', async function () {
     env = await setUp({ pageSize: 2 });
+    productClockAt();
     const join = { id: 'join', z: 'tab', type: 'join', mode: 'auto', build: 'array', wires: [['joined']] };
     await start(env, { output: 'each', collection: 'daily_sleep', wires: [['out', 'join']] }, [join, { id: 'joined', z: 'tab', type: 'helper' }]);
     const joined = new Promise<any>((resolve) => helper.getNode('joined').once('input', resolve));
@@ -140,17 +147,19 @@ describe('oura data', function () {
 
   it('one message per page for large ranges', async function () {
     env = await setUp({ pageSize: 5 });
+    productClockAt();
     await start(env, { output: 'page', collection: 'daily_activity', range: 'last_30_days' });
     const msgs = await collect({});
     assert.ok(msgs.length >= 6, `${msgs.length} pages`);
     const all = msgs.flatMap((m) => m.payload);
-    assert.equal(new Set(all.map((d: { day: string }) => d.day)).size, 30);
+    assert.deepEqual(all.map((d: { day: string }) => d.day), Array.from({ length: 30 }, (_, i) => day(i - 29)), 'the last 30 days, today included');
     assert.equal(msgs[msgs.length - 1].parts.count, msgs.length);
     assert.equal(msgs[msgs.length - 1].complete, true);
   });
 
   it('only new or changed documents: a second poll forwards nothing, a changed document is forwarded', async function () {
     env = await setUp();
+    productClockAt();
     await start(env, { newOnly: true, collection: 'daily_sleep', range: 'last_7_days' });
     const first = await collect({});
     assert.equal(first.length, 1);
@@ -159,14 +168,14 @@ describe('oura data', function () {
     assert.equal(second.length, 0, 'nothing new: no message');
     const ctx = helper.getNode('data1').context().get('oura-seen');
     assert.equal(Object.keys(ctx).length, 7, 'context holds only the polled range');
-    const third = await collect({ start_date: addDays(today(), -8), end_date: today() });
+    const third = await collect({ start_date: day(-8), end_date: TODAY });
     assert.equal(third[0].payload.length, 2, 'only the two days not seen before');
   });
 
   it('a missing scope: the error names the scope to tick, and no refresh is attempted', async function () {
     env = await setUp();
     await start(env, { collection: 'heartrate' }, [], ['daily', 'personal']);
-    const err = await askError({ start_date: today() }, 'data1');
+    const err = await askError({ start_date: TODAY }, 'data1');
     assert.match(err.message, /heartrate needs the "heartrate" scope/);
     assert.match(err.message, /Authorize again/);
     assert.equal(env.sim.stats().tokenRequests, 0);

@@ -5,14 +5,16 @@ import {
   ask, askError, assertNoSecrets, authorize, creds, Env, helper, load, placed, setUp, sleepFlow, tearDown, watchStatus,
 } from '../support';
 import * as tokens from '../../src/lib/store/tokens';
-import { addDays, dayIn, systemTimeZone } from '../../src/lib/data/dates';
-
-const today = () => dayIn(systemTimeZone(), new Date());
+import { addDays, systemTimeZone } from '../../src/lib/data/dates';
+import { axiosTransport, setTransport } from '../../src/lib/http';
+import { timing } from '../../src/lib/retry';
+import { day, productClockAt, TODAY } from '../clock';
 
 describe('oura sleep: fetching', function () {
   let env: Env;
   beforeEach(async function () {
     env = await setUp({ pageSize: 3 });
+    productClockAt();
     await load(sleepFlow());
     await authorize(env);
     env.sim.resetStats();
@@ -22,7 +24,7 @@ describe('oura sleep: fetching', function () {
   });
 
   it('returns every sleep period whose day lies in the range, across pages, last day included', async function () {
-    const end = addDays(today(), -1);
+    const end = day(-1);
     const start = addDays(end, -6);
     const msg = await ask({ start_date: start, end_date: end, topic: 'kept' });
     const days = new Set(msg.payload.map((d: { day: string }) => d.day));
@@ -34,18 +36,18 @@ describe('oura sleep: fetching', function () {
   });
 
   it('one date alone means that single day', async function () {
-    const day = addDays(today(), -2);
-    const a = await ask({ start_date: day });
-    const b = await ask({ end_date: day });
+    const one = day(-2);
+    const a = await ask({ start_date: one });
+    const b = await ask({ end_date: one });
     assert.ok(a.payload.length >= 1);
-    assert.ok(a.payload.every((d: { day: string }) => d.day === day));
+    assert.ok(a.payload.every((d: { day: string }) => d.day === one));
     assert.deepEqual(a.payload, b.payload);
   });
 
   it('defaults to last night: the sleep whose day is today in the node\'s time zone', async function () {
     const msg = await ask({});
     assert.ok(msg.payload.length >= 1);
-    assert.ok(msg.payload.every((d: { day: string }) => d.day === today()));
+    assert.ok(msg.payload.every((d: { day: string }) => d.day === TODAY));
   });
 
   it('rejects bad dates before any request, naming the field', async function () {
@@ -59,7 +61,7 @@ describe('oura sleep: fetching', function () {
   it('refreshes once on a 401 for the current token and retries the call', async function () {
     env.sim.expireAccessTokens();
     const before = tokens.current('acc1')!;
-    const msg = await ask({ start_date: addDays(today(), -1) });
+    const msg = await ask({ start_date: day(-1) });
     assert.ok(msg.payload.length >= 1);
     assert.equal(env.sim.stats().refreshes, 1);
     assert.notEqual(tokens.current('acc1')!.refreshToken, before.refreshToken);
@@ -67,7 +69,7 @@ describe('oura sleep: fetching', function () {
 
   it('100 messages with an expired token cause exactly one token request and 100 answers', async function () {
     env.sim.expireAccessTokens();
-    const answers = await Promise.all(Array.from({ length: 100 }, () => ask({ start_date: today() })));
+    const answers = await Promise.all(Array.from({ length: 100 }, () => ask({ start_date: TODAY })));
     assert.equal(answers.length, 100);
     assert.equal(env.sim.stats().tokenRequests, 1);
     assert.equal(env.sim.stats().refreshReuse, 0);
@@ -76,8 +78,8 @@ describe('oura sleep: fetching', function () {
   it('refreshes before expires_in runs out, without a 401 first', async function () {
     const rec = tokens.current('acc1')!;
     // Pretend the token is 30 s from expiry (inside the refresh margin).
-    (rec as { expiresAt: number }).expiresAt = Date.now() + 30_000;
-    await ask({ start_date: today() });
+    (rec as { expiresAt: number }).expiresAt = timing.now() + 30_000;
+    await ask({ start_date: TODAY });
     const stats = env.sim.stats();
     assert.equal(stats.refreshes, 1);
     assert.equal(stats.unauthorized, 0, 'no request was made with the old token');
@@ -86,19 +88,19 @@ describe('oura sleep: fetching', function () {
   it('when Oura refuses the refresh: red status, a catchable error saying Authorize, then no more token requests', async function () {
     const seen = watchStatus();
     env.sim.revokeAll();
-    const err = await askError({ start_date: today() });
+    const err = await askError({ start_date: TODAY });
     assert.match(err.message, /click Authorize again/);
     assert.ok(seen.some((s) => s.fill === 'red' && s.text === 're-authorization needed'), JSON.stringify(seen));
     const requests = env.sim.stats().tokenRequests;
     assert.equal(requests, 1);
-    const again = await askError({ start_date: today() });
+    const again = await askError({ start_date: TODAY });
     assert.match(again.message, /Authorize/);
     assert.equal(env.sim.stats().tokenRequests, requests, 'no further token requests');
     const st = await helper.request().get('/oura/auth/status/acc1');
     assert.equal(st.body.reauthRequired, true);
     // Authorizing again heals it.
     await authorize(env);
-    assert.ok((await ask({ start_date: today() })).payload.length >= 1);
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1);
   });
 
   it('explains a refresh token used elsewhere (another Node-RED or a copied flow)', async function () {
@@ -110,14 +112,14 @@ describe('oura sleep: fetching', function () {
     });
     assert.equal(other.status, 200);
     env.sim.expireAccessTokens();
-    const err = await askError({ start_date: today() });
+    const err = await askError({ start_date: TODAY });
     assert.match(err.message, /already used.*another Node-RED/);
   });
 
   it('waits out a 429 for Retry-After and retries', async function () {
     env.sim.setFaults([{ kind: '429', retryAfter: '7', count: 1 }]);
     const seen = watchStatus();
-    const msg = await ask({ start_date: today() });
+    const msg = await ask({ start_date: TODAY });
     assert.ok(msg.payload.length >= 1);
     assert.ok(env.sleeps.includes(7000), `waited ${env.sleeps}`);
     assert.ok(seen.some((s) => /rate limited: retrying in 0:07/.test(s.text ?? '')), JSON.stringify(seen));
@@ -126,7 +128,7 @@ describe('oura sleep: fetching', function () {
   it('waits out a Retry-After of up to 5 minutes, counting down in the status', async function () {
     env.sim.setFaults([{ kind: '429', retryAfter: '120', count: 1 }]);
     const seen = watchStatus();
-    const msg = await ask({ start_date: today() });
+    const msg = await ask({ start_date: TODAY });
     assert.ok(msg.payload.length >= 1);
     assert.deepEqual(env.sleeps, [120_000]);
     assert.ok(seen.some((st) => st.text === 'rate limited: retrying in 2:00'), JSON.stringify(seen));
@@ -135,7 +137,7 @@ describe('oura sleep: fetching', function () {
   it('a Retry-After over 5 minutes ends the message at once with an error naming the wait, not "retries ran out"', async function () {
     env.sim.setFaults([{ kind: '429', retryAfter: '1800', count: 1 }]);
     const seen = watchStatus();
-    const err = await askError({ start_date: today() });
+    const err = await askError({ start_date: TODAY });
     assert.match(err.message, /Oura asks to wait 30 minutes \(Retry-After\), longer than the 5 minutes a message waits\. Try again after \d\d:\d\d\./);
     assert.doesNotMatch(err.message, /ran out/);
     assert.deepEqual(env.sleeps, [], 'no waiting, no retry');
@@ -145,12 +147,12 @@ describe('oura sleep: fetching', function () {
 
   it('retries 5xx, dropped connections and garbage with backoff, then gives up with a clear error', async function () {
     env.sim.setFaults([{ kind: '500', count: 1 }, { kind: 'drop', count: 1 }, { kind: 'garbage', count: 1 }]);
-    const msg = await ask({ start_date: today() });
+    const msg = await ask({ start_date: TODAY });
     assert.ok(msg.payload.length >= 1);
     assert.equal(env.sleeps.length, 3);
     env.sim.setFaults([{ kind: '503', count: 10 }]);
     env.sim.resetStats();
-    const err = await askError({ start_date: today() });
+    const err = await askError({ start_date: TODAY });
     assert.match(err.message, /503/);
     assert.equal(env.sim.stats().dataRequests, 4, 'first try and three retries');
   });
@@ -158,7 +160,7 @@ describe('oura sleep: fetching', function () {
   it('explains 403 as a missing scope or lapsed membership, without refreshing', async function () {
     await authorize(env, 'acc1', { scopes: ['personal'] });
     env.sim.resetStats();
-    const err = await askError({ start_date: today() });
+    const err = await askError({ start_date: TODAY });
     assert.match(err.message, /401|403/);
     assert.match(err.message, /scope/);
     assert.ok(env.sim.stats().refreshes <= 1);
@@ -168,7 +170,7 @@ describe('oura sleep: fetching', function () {
     const seen = watchStatus();
     const texts: string[] = [];
     env.sim.revokeAll();
-    texts.push((await askError({ start_date: today() })).message);
+    texts.push((await askError({ start_date: TODAY })).message);
     texts.push(JSON.stringify(seen));
     assertNoSecrets(env.sim, texts.join('\n'), 'errors and statuses');
   });
@@ -182,8 +184,9 @@ describe('oura sleep: options', function () {
 
   it('daily_sleep and sleep_time collections, custom range set in the node', async function () {
     env = await setUp();
-    const start = addDays(today(), -4);
-    const end = addDays(today(), -2);
+    productClockAt();
+    const start = day(-4);
+    const end = day(-2);
     const flow = sleepFlow({ collection: 'daily_sleep', range: 'custom', startDate: start, endDate: end });
     flow.push({ id: 'bed', z: 'tab', type: 'oura sleep', account: 'acc1', collection: 'sleep_time', range: 'last_7_days', wires: [['out']] } as never);
     await load(flow);
@@ -192,15 +195,22 @@ describe('oura sleep: options', function () {
     assert.deepEqual(scores.payload.map((d: { day: string }) => d.day), [start, addDays(start, 1), end]);
     assert.ok(scores.payload.every((d: { score: unknown }) => typeof d.score === 'number' || d.score === null));
     const bed = await ask({}, 'bed');
-    assert.ok(bed.payload.every((d: { day: string }) => d.day >= addDays(today(), -6) && d.day <= today()));
+    assert.deepEqual(bed.payload.map((d: { day: string }) => d.day), Array.from({ length: 7 }, (_, i) => day(i - 6)), 'the last 7 days, today included');
   });
 
   it('counts days in the node\'s time zone', async function () {
     env = await setUp();
-    await load(sleepFlow({ timezone: 'Pacific/Kiritimati' }));
+    // 10:30 UTC is 00:30 tomorrow on Kiritimati (UTC+14) and 23:30 yesterday in Pago Pago (UTC-11).
+    productClockAt(Date.parse(`${TODAY}T10:30:00Z`));
+    const flow = sleepFlow({ timezone: 'Pacific/Kiritimati' });
+    flow.push({ id: 'samoa', z: 'tab', type: 'oura sleep', account: 'acc1', timezone: 'Pacific/Pago_Pago', wires: [['out']] } as never);
+    await load(flow);
     await authorize(env);
     const msg = await ask({});
-    assert.equal(msg.oura.start_date, dayIn('Pacific/Kiritimati', new Date()));
+    assert.deepEqual([msg.oura.start_date, msg.oura.end_date, msg.oura.timezone], [day(1), day(1), 'Pacific/Kiritimati']);
+    const behind = await ask({}, 'samoa');
+    assert.deepEqual([behind.oura.start_date, behind.oura.end_date], [day(-1), day(-1)]);
+    assert.ok(behind.payload.length >= 1 && behind.payload.every((d: { day: string }) => d.day === day(-1)), 'last night in Pago Pago');
     const bad = sleepFlow({ timezone: 'Mars/Olympus' });
     await helper.unload();
     await load(bad);
@@ -221,6 +231,7 @@ describe('oura sleep: options', function () {
 describe('oura-account: tokens survive restarts, redeploys and crashes', function () {
   let env: Env;
   afterEach(async function () {
+    setTransport();
     await tearDown(env);
   });
 
@@ -236,14 +247,14 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     await authorize(env);
     const deployed = credentialsOnDisk();
     env.sim.expireAccessTokens();
-    await ask({ start_date: today() });
+    await ask({ start_date: TODAY });
     assert.equal(env.sim.stats().refreshes, 1);
     // Crash: memory gone; Node-RED reloads the credentials written at the last deploy (older tokens).
     await helper.unload();
     tokens.resetMemory();
     await load(sleepFlow(), deployed);
     env.sim.expireAccessTokens();
-    const msg = await ask({ start_date: today() });
+    const msg = await ask({ start_date: TODAY });
     assert.ok(msg.payload.length >= 1);
     const stats = env.sim.stats();
     assert.equal(stats.refreshReuse, 0);
@@ -257,10 +268,10 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     await authorize(env);
     const deployed = credentialsOnDisk();
     env.sim.expireAccessTokens();
-    await ask({ start_date: today() });
+    await ask({ start_date: TODAY });
     await helper.setFlows(placed(sleepFlow()), 'full', deployed);
     env.sim.expireAccessTokens();
-    await ask({ start_date: today() });
+    await ask({ start_date: TODAY });
     assert.equal(env.sim.stats().refreshReuse, 0);
   });
 
@@ -269,7 +280,7 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     await load([{ id: 'tab', type: 'tab', label: 'empty' }], {});
     await authorize(env, 'acc1');
     await helper.setFlows(placed(sleepFlow()), 'full', { acc1: creds() });
-    assert.ok((await ask({ start_date: today() })).payload.length >= 1);
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1);
     assert.equal(env.sim.stats().codeExchanges, 1);
   });
 
@@ -302,7 +313,7 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     await load(sleepFlow(), deployed);
     const warned = helper.log().args.some((a: any[]) => /cannot be decrypted/.test(JSON.stringify(a[0])));
     assert.ok(warned, 'a warning was logged');
-    assert.ok((await ask({ start_date: today() })).payload.length >= 1);
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1);
   });
 
   it('new tokens that cannot be written to disk (disk full) raise a warning in the log and on the node status', async function () {
@@ -318,7 +329,7 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     };
     try {
       env.sim.expireAccessTokens();
-      assert.ok((await ask({ start_date: today() })).payload.length >= 1, 'the message is still answered, with the new tokens in memory');
+      assert.ok((await ask({ start_date: TODAY })).payload.length >= 1, 'the message is still answered, with the new tokens in memory');
     } finally {
       nodeFs.writeSync = realWrite;
     }
@@ -331,7 +342,7 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     assert.deepEqual(fs.readdirSync(path.join(env.userDir, '.oura-tokens')).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
     // Once a write works again, the warning is gone.
     env.sim.expireAccessTokens();
-    await ask({ start_date: today() });
+    await ask({ start_date: TODAY });
     assert.deepEqual([seen.at(-1)?.fill, seen.at(-1)?.shape], ['green', 'dot']);
   });
 
@@ -341,12 +352,23 @@ describe('oura-account: tokens survive restarts, redeploys and crashes', functio
     await authorize(env);
     env.sim.resetStats();
     env.sim.expireAccessTokens();
-    env.sim.setFaults([{ kind: 'slow', target: 'token', delayMs: 300, count: 1 }]);
+    // Oura's answer to the refresh reaches the package only once the redeploy is done, however slow the machine.
+    let release = () => undefined as void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    setTransport(async (req) => {
+      const res = await axiosTransport(req);
+      if (req.form?.grant_type === 'refresh_token') await held;
+      return res;
+    });
     // The first message's node is replaced mid-refresh: its answer goes nowhere, what matters is the next one.
-    void ask({ start_date: today() }).catch(() => undefined);
+    void ask({ start_date: TODAY }).catch(() => undefined);
     await waitFor(() => env.sim.stats().tokenRequests === 1);
     await helper.setFlows(placed(sleepFlow()), 'full', credentialsOnDisk());
-    const second = await ask({ start_date: today() });
+    const asked = ask({ start_date: TODAY });
+    release();
+    const second = await asked;
     assert.ok(second.payload.length >= 1);
     assert.equal(env.sim.stats().tokenRequests, 1);
     assert.equal(env.sim.stats().refreshReuse, 0);

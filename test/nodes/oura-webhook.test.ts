@@ -12,13 +12,13 @@ import { accountConfig, assertNoSecrets, authorize, CLIENT_ID, CLIENT_SECRET, cr
 import { request } from '../../sim/http';
 import { sign } from '../../sim/webhooks';
 import { getJson } from '../../src/lib/data/api';
-import { addDays, dayIn, systemTimeZone } from '../../src/lib/data/dates';
 import { axiosTransport, HttpRequest, setTransport } from '../../src/lib/http';
 import * as tokens from '../../src/lib/store/tokens';
 import { MAX_PATHS, RecentEvents, recentEventsFor } from '../../src/lib/webhook/events';
 import { callbackUrl, normalizePath, WebhookRoutes } from '../../src/lib/webhook/routes';
 import { clock, nextCheck, RENEW_BEFORE_MS, Wakeup, WebhookClock } from '../../src/lib/webhook/schedule';
 import { parseTimestamp, pythonJson, signature, verifySignature } from '../../src/lib/webhook/signature';
+import { day, TODAY, VO2_MAX_DAY } from '../clock';
 
 const webhookModule = require('../../src/oura-webhook');
 const accountNode = require('../../src/oura-account');
@@ -27,7 +27,6 @@ const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const VERIFY = 'verify-token-for-tests-0123456789';
 const HOOK_PATH = '/oura/hook';
 const DAY = 86_400_000;
-const today = () => dayIn(systemTimeZone(), new Date());
 
 let root = '/';
 let parseFirst = false;
@@ -407,10 +406,9 @@ describe('oura webhook', function () {
     env = await setUp();
     const seen = await start(env, { fetch: true });
     const handle = helper.getNode('acc1').handle;
-    const day = addDays(today(), -2);
-    const readiness = (await getJson(handle, '/v2/usercollection/daily_readiness', { start_date: day, end_date: today() }) as any).data[0];
-    // The simulator has a VO2 max on about 3 days in 10: a month back holds one whatever the date.
-    const vo2 = (await getJson(handle, '/v2/usercollection/vO2_max', { start_date: addDays(today(), -30), end_date: today() }) as any).data[0];
+    const readiness = (await getJson(handle, '/v2/usercollection/daily_readiness', { start_date: day(-2), end_date: TODAY }) as any).data[0];
+    const vo2 = (await getJson(handle, '/v2/usercollection/vO2_max', { start_date: VO2_MAX_DAY, end_date: VO2_MAX_DAY }) as any).data[0];
+    assert.ok(readiness && vo2, `the simulator has daily_readiness up to ${TODAY} and a vO2_max document on ${VO2_MAX_DAY}`);
     env.sim.resetStats();
     const e1 = event({ data_type: 'daily_readiness', object_id: readiness.id, event_type: 'update' });
     await env.sim.sendEvent(hookUrl(), e1);
@@ -420,11 +418,30 @@ describe('oura webhook', function () {
     assert.deepEqual(seen.out[0].event, e1);
     await env.sim.sendEvent(hookUrl(), event({ data_type: 'vo2_max', object_id: vo2.id }));
     await until('the vO2 max document', () => seen.out.length === 2);
-    env.sim.setFaults([{ kind: 'slow', delayMs: 400, target: 'data' }]);
-    const t0 = Date.now();
-    assert.equal((await env.sim.sendEvent(hookUrl(), event({ data_type: 'daily_readiness', object_id: readiness.id, event_type: 'update' }))).status, 200);
-    assert.ok(Date.now() - t0 < 300, 'Oura gets its answer before the document is fetched');
-    await until('the slow document', () => seen.out.length === 3);
+    // The document's fetch is held until Oura has had its answer: a node that fetched first would never answer.
+    let release = () => undefined as void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let fetches = 0;
+    setTransport(async (req) => {
+      if (req.url.includes(`/v2/usercollection/daily_readiness/${readiness.id}`)) {
+        fetches++;
+        await held;
+      }
+      return axiosTransport(req);
+    });
+    let answer: { status: number } | undefined;
+    void env.sim.sendEvent(hookUrl(), event({ data_type: 'daily_readiness', object_id: readiness.id, event_type: 'update' })).then((a) => {
+      answer = a;
+    });
+    await until('Oura\'s answer while the document is not fetched yet', () => answer !== undefined);
+    assert.equal(answer!.status, 200);
+    await until('the fetch of the document', () => fetches === 1);
+    assert.equal(seen.out.length, 2, 'the document comes after the answer');
+    release();
+    await until('the held document', () => seen.out.length === 3);
+    setTransport();
     seen.out.pop();
     assert.deepEqual(seen.out[1].payload, vo2);
     assert.equal(env.sim.stats().byPath[`/v2/usercollection/vO2_max/${vo2.id}`], 1);
@@ -682,7 +699,7 @@ describe('oura webhook', function () {
     const got: any[] = [];
     helper.getNode(debugId).on('input', (m: any) => got.push(m));
     const examplePath = example.find((n) => n.type === 'oura webhook').path;
-    const doc = (await getJson(helper.getNode(accountId).handle, '/v2/usercollection/daily_sleep', { start_date: addDays(today(), -1), end_date: today() }) as any).data[0];
+    const doc = (await getJson(helper.getNode(accountId).handle, '/v2/usercollection/daily_sleep', { start_date: day(-1), end_date: TODAY }) as any).data[0];
     const r = await env.sim.sendEvent(`${base()}${examplePath}`, {
       event_type: 'create', data_type: 'daily_sleep', object_id: doc.id, event_time: new Date().toISOString(), user_id: tokens.current(accountId)!.user!.id,
     });

@@ -93,7 +93,8 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
       }
     }
 
-    const defaultRange = (): DayRange => presetRange(preset, dayIn(timeZone, new Date()), { startDate: config.startDate, endDate: config.endDate });
+    // The package's one clock (tokens use it too), so that tests can say what day it is.
+    const defaultRange = (): DayRange => presetRange(preset, dayIn(timeZone, new Date(timing.now())), { startDate: config.startDate, endDate: config.endDate });
 
     /** `msg.oura`: what was asked, without the keys that do not apply. */
     function describe(r: DataRequest): Record<string, unknown> {

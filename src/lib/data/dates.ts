@@ -53,19 +53,34 @@ function offsetMinutes(timeZone: string, at: number): number {
   return Math.round((asUtc - Math.floor(at / 1000) * 1000) / 60000);
 }
 
-/** Local midnight starting `day` in `timeZone`, as ISO 8601 with that zone's offset (e.g. 2026-03-29T00:00:00+01:00). */
+/** The wall-clock time in `timeZone` at instant `at`, YYYY-MM-DDTHH:MM:SS. */
+function wallTime(timeZone: string, at: number): string {
+  return new Date(at + offsetMinutes(timeZone, at) * 60000).toISOString().slice(0, 19);
+}
+
+/**
+ * The first instant of `day` in `timeZone`, as ISO 8601 with that zone's offset: local midnight (e.g.
+ * 2026-03-29T00:00:00+01:00), or where a DST change skips midnight (Chile, Cuba) the change itself
+ * (2026-09-06T01:00:00-03:00 in America/Santiago).
+ */
 export function startOfDay(day: string, timeZone: string): string {
   const m = DAY_RE.exec(day);
   if (!m) throw new Error(`not a day: ${day}`);
   const wall = Date.UTC(+m[1], +m[2] - 1, +m[3]);
-  // Two passes settle the offset across a DST change.
-  let off = offsetMinutes(timeZone, wall);
-  off = offsetMinutes(timeZone, wall - off * 60000);
+  // Midnight read with each offset in force around it: the earliest reading that falls on `day` begins it. A
+  // skipped midnight read with the offset before the change is the change.
+  let first = Infinity;
+  for (const probe of [wall - 86_400_000, wall, wall + 86_400_000]) {
+    const at = wall - offsetMinutes(timeZone, probe) * 60000;
+    if (at < first && wallTime(timeZone, at).startsWith(day)) first = at;
+  }
+  if (first === Infinity) first = wall - offsetMinutes(timeZone, wall) * 60000;
+  const off = offsetMinutes(timeZone, first);
   const sign = off >= 0 ? '+' : '-';
   const abs = Math.abs(off);
   const hh = String(Math.floor(abs / 60)).padStart(2, '0');
   const mm = String(abs % 60).padStart(2, '0');
-  return `${day}T00:00:00${sign}${hh}:${mm}`;
+  return `${wallTime(timeZone, first)}${sign}${hh}:${mm}`;
 }
 
 export const RANGE_PRESETS = ['last_night', 'today', 'yesterday', 'last_7_days', 'last_30_days', 'custom'] as const;

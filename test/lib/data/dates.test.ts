@@ -37,6 +37,18 @@ describe('dates', () => {
     assert.equal(startOfDay('2026-06-01', 'UTC'), '2026-06-01T00:00:00+00:00');
   });
 
+  it('begins a day whose midnight a DST change skips (Chile, Cuba) at the change, not an hour before', () => {
+    // Santiago goes from 00:00 -04:00 straight to 01:00 -03:00 on 2026-09-06; Havana likewise on 2027-03-14.
+    assert.equal(startOfDay('2026-09-06', 'America/Santiago'), '2026-09-06T01:00:00-03:00');
+    assert.equal(startOfDay('2026-09-05', 'America/Santiago'), '2026-09-05T00:00:00-04:00');
+    assert.equal(startOfDay('2026-09-07', 'America/Santiago'), '2026-09-07T00:00:00-03:00');
+    assert.equal(startOfDay('2027-03-14', 'America/Havana'), '2027-03-14T01:00:00-04:00');
+    assert.equal(dayIn('America/Santiago', new Date(Date.parse(startOfDay('2026-09-06', 'America/Santiago')) - 1)), '2026-09-05');
+    // Back from -03:00 to -04:00 at midnight: 23:00 repeats on 2026-04-04, midnight comes once.
+    assert.equal(startOfDay('2026-04-05', 'America/Santiago'), '2026-04-05T00:00:00-04:00');
+    assert.equal(startOfDay('2026-04-04', 'America/Santiago'), '2026-04-04T00:00:00-03:00');
+  });
+
   it('maps presets to days, a night belonging to the day it ends', () => {
     assert.deepEqual(presetRange('last_night', '2026-11-23'), { start: '2026-11-23', end: '2026-11-23' });
     assert.deepEqual(presetRange('yesterday', '2026-11-23'), { start: '2026-11-22', end: '2026-11-22' });

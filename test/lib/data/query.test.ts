@@ -49,6 +49,8 @@ describe('building a data request from a message', () => {
   it('turns days into local midnights for datetime collections, across a DST change', () => {
     const p = plan(buildRequest({ start_date: '2026-10-24', end_date: '2026-10-25' }, node('heartrate')));
     assert.deepEqual(p.windows, [{ start_datetime: '2026-10-24T00:00:00+02:00', end_datetime: '2026-10-26T00:00:00+01:00' }]);
+    const skipped = plan(buildRequest({ start_date: '2026-09-05' }, node('heartrate', { timeZone: 'America/Santiago' })));
+    assert.deepEqual([skipped.windows[0].start_datetime, skipped.windows[0].end_datetime], ['2026-09-05T00:00:00-04:00', '2026-09-06T01:00:00-03:00'], 'a 23-hour day');
     const explicit = plan(buildRequest({ start_datetime: '2026-11-23T06:00:00+01:00' }, node('heartrate')));
     assert.equal(explicit.windows[0].start_datetime, '2026-11-23T06:00:00+01:00');
     const latest = plan(buildRequest({}, node('ring_battery_level', { latest: true })));
