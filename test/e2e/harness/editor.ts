@@ -259,6 +259,17 @@ export class Editor {
     return { pasted, statusText: status.text };
   }
 
+  /**
+   * In an open account dialog that shows the account authorized: clicks Disconnect and waits for the dialog's answer.
+   * (Waiting for "authorized" first keeps the dialog's own status request from landing after the disconnect's.)
+   */
+  async disconnect(): Promise<{ state: string | null; text: string }> {
+    await this.page.locator('#oura-auth-status[data-state="authorized"]').waitFor({ state: 'attached' });
+    await this.page.locator('#oura-disconnect').click();
+    await this.page.locator('#oura-auth-status:not([data-state="authorized"])').waitFor({ state: 'attached' });
+    return this.authStatus();
+  }
+
   /** Clicks Add/Update in the config node dialog. */
   async closeConfigDialog(): Promise<void> {
     await this.page.locator('#node-config-dialog-ok').click();

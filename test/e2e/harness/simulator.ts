@@ -8,6 +8,7 @@ import { repoRoot } from './env';
 // The simulator's own types: the harness drives the same simulator over HTTP, so it shares them.
 export type { SimClient, SimStats } from '../../../sim/server';
 import type { SimClient, SimStats } from '../../../sim/server';
+import type { Subscription } from '../../../sim/webhooks';
 
 export class Simulator {
   private constructor(
@@ -53,7 +54,7 @@ export class Simulator {
   async stats(): Promise<SimStats> {
     const stats = (await expectStatus(`${this.url}/_sim/stats`, 200)).json<SimStats>();
     // The restart checks compare these counters: a missing one must not compare equal by accident.
-    for (const key of ['tokenRequests', 'codeExchanges', 'refreshes', 'refreshReuse'] as const) {
+    for (const key of ['tokenRequests', 'codeExchanges', 'refreshes', 'refreshReuse', 'revocations'] as const) {
       if (typeof stats[key] !== 'number') throw new Error(`GET /_sim/stats has no number ${key}: ${JSON.stringify(stats)}`);
     }
     return stats;
@@ -71,6 +72,11 @@ export class Simulator {
   /** Every access token issued so far answers 401 from now on: the next data request forces a refresh. */
   async expireAccessTokens(): Promise<void> {
     await expectStatus(`${this.url}/_sim/expire`, '2xx', { method: 'POST', body: {} });
+  }
+
+  /** The webhook subscriptions the simulator holds, of every application, as Oura would list them. */
+  async webhooks(): Promise<Subscription[]> {
+    return (await expectStatus(`${this.url}/_sim/webhooks`, 200)).json<Subscription[]>();
   }
 
   async secrets(): Promise<string[]> {
