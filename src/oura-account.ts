@@ -1,5 +1,6 @@
 import type { OuraAccountNode, RED as NodeRED } from './lib/red';
 import { registerAdminRoutes } from './lib/admin/routes';
+import { startSharedStore } from './lib/store/shared-setup';
 import * as tokens from './lib/store/tokens';
 import type { TokenRecord } from './lib/store/tokens';
 
@@ -30,7 +31,7 @@ export = function register(RED: NodeRED): void {
         return out;
       },
     },
-    log: { warn: (m) => RED.log.warn(`[oura] ${m}`), debug: (m) => RED.log.debug(`[oura] ${m}`) },
+    log: { warn: (m) => RED.log.warn(`[oura] ${m}`), error: (m) => RED.log.error(`[oura] ${m}`), debug: (m) => RED.log.debug(`[oura] ${m}`) },
     sink: (key: string, record: TokenRecord | undefined) => {
       // Only deployed accounts have credentials to mirror into; Node-RED writes them at the next deploy.
       const existing = RED.nodes.getCredentials(key);
@@ -41,6 +42,9 @@ export = function register(RED: NodeRED): void {
       void Promise.resolve(RED.nodes.addCredentials(key, next)).catch(() => undefined);
     },
   });
+
+  // Several Node-REDs sharing one authorization: settings.js `ouraAccountTokenStore` (Redis).
+  startSharedStore(RED.settings.ouraAccountTokenStore, RED.settings.credentialSecret, RED.log);
 
   registerAdminRoutes(RED);
 
@@ -89,6 +93,10 @@ export = function register(RED: NodeRED): void {
   }
 
   RED.nodes.registerType('oura-account', OuraAccount, {
+    // Read from settings.js only, never sent to the editor: its URL may carry Redis' password.
+    settings: {
+      ouraAccountTokenStore: { value: undefined, exportable: false },
+    },
     credentials: {
       clientId: { type: 'text' },
       clientSecret: { type: 'password' },

@@ -8,9 +8,10 @@ import { asError, plural, status, timeOfDay } from './lib/status';
 import * as tokens from './lib/store/tokens';
 import { registerWebhookRoutes, WebhookHandle } from './lib/webhook/admin';
 import { AppCredentials, DATA_TYPES, EVENT_TYPES } from './lib/webhook/api';
-import { OuraEvent, recentEventsFor } from './lib/webhook/events';
+import { eventKey, OuraEvent, recentEventsFor } from './lib/webhook/events';
 import { combinations, maintain, removeAll, Wanted } from './lib/webhook/manager';
 import { checkDelivery } from './lib/webhook/receive';
+import { claimDelivery, settleDelivery, underMaintenanceLock } from './lib/webhook/shared';
 import { Rejections } from './lib/webhook/rejections';
 import { callbackUrl, Endpoint, HttpReq, HttpRes, normalizePath, replyJson, routesFor, WebhookRoutes } from './lib/webhook/routes';
 import { clock, nextCheck, RETRY_MS, Wakeup } from './lib/webhook/schedule';
@@ -118,14 +119,33 @@ export = function register(RED: Red): void {
       if (v.kind === 'rejected') return reject(res, v.code, v.why);
       if (v.kind === 'unavailable') return replyJson(res, 503, { detail: 'The webhook cannot check signatures yet.' }, { 'Retry-After': '60' });
       const { event } = v;
-      if (v.kind === 'duplicate') {
+      const claim = v.kind === 'duplicate' ? 'duplicate' : await claimDelivery(path, event);
+      // Not handed to the flows after all: the replay memory must let Oura's retry through.
+      const letGo = () => recentEventsFor(path, replayWindow).forget(eventKey(event));
+      if (claim === 'unavailable') {
+        letGo();
+        // Several Node-REDs share the events through Redis, which cannot be reached: Oura retries later.
+        replyJson(res, 503, { detail: 'The webhook cannot reach its shared store: retry later.' }, { 'Retry-After': '30' });
+        return;
+      }
+      if (claim === 'duplicate') {
         replyJson(res, 200, { status: 'duplicate' });
         node.debug(`Dropped a repeated delivery of ${event.event_type} ${event.data_type} ${event.object_id ?? ''}`);
         return;
       }
       // Oura wants an answer within 10 s whatever the flow does next.
       replyJson(res, 200, { status: 'accepted' });
-      deliver(event).catch((err) => node.error(asError(err)));
+      deliver(event).then(
+        (delivered) => {
+          if (!delivered) letGo();
+          return settleDelivery(path, event, delivered, replayWindow);
+        },
+        (err) => {
+          letGo();
+          void settleDelivery(path, event, false, replayWindow);
+          node.error(asError(err));
+        },
+      );
     }
 
     const endpoint: Endpoint = (req, res) => {
@@ -139,11 +159,12 @@ export = function register(RED: Red): void {
       });
     };
 
-    async function deliver(event: OuraEvent): Promise<void> {
+    /** False when the event could not be handed to the flow (the fetch failed): Oura's retry may deliver it. */
+    async function deliver(event: OuraEvent): Promise<boolean> {
       const owner = await accountFor(accountsOf(RED, account, lastApp?.clientId), event.user_id, clock.now(), (m) => node.debug(m));
       if (!owner) {
         node.debug(`Dropped a ${event.event_type} ${event.data_type} event for Oura user ${event.user_id}: no deployed Oura account is authorized by that user`);
-        return;
+        return true;
       }
       const collection = findCollection(event.data_type);
       const info: Record<string, unknown> = {
@@ -172,17 +193,18 @@ export = function register(RED: Red): void {
           status.failed(node, err);
           describeFailure(msg, err);
           node.error(asError(err), msg);
-          return;
+          return false;
         }
       } else {
         // Wired into an `oura data` node, these fetch the document.
         msg.collection = info.collection;
         if (event.object_id) msg.document_id = event.object_id;
       }
-      if (closed) return;
+      if (closed) return false;
       events++;
       node.send(msg);
       showListening();
+      return true;
     }
 
     // Subscriptions: create the wanted ones (option), renew each before it expires.
@@ -199,8 +221,13 @@ export = function register(RED: Red): void {
       }
       looking = true;
       try {
-        const out = await maintain({ app: a, callbackUrl: url, verificationToken: verificationToken(), alive: () => !closed }, wanted, clock.now());
+        const out = await underMaintenanceLock(url, () => maintain({ app: a, callbackUrl: url, verificationToken: verificationToken(), alive: () => !closed }, wanted, clock.now()));
         if (closed) return;
+        if (out === 'elsewhere') {
+          // Another Node-RED sharing the store looks after these subscriptions right now: look again later.
+          wake.at(clock.now() + RETRY_MS);
+          return;
+        }
         for (const s of out.created) node.log(`Subscribed to ${s.event_type} ${s.data_type} events at ${url}`);
         for (const s of out.moved) node.log(`Moved the ${s.event_type} ${s.data_type} subscription to ${url}`);
         for (const s of out.renewed) node.log(`Renewed the ${s.event_type} ${s.data_type} subscription until ${s.expiration_time}`);

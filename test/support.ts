@@ -11,6 +11,7 @@ import { startSimulator, Simulator, SimOptions } from '../sim/server';
 import * as tokens from '../src/lib/store/tokens';
 import * as pending from '../src/lib/oauth/pending';
 import { resetDiscovery } from '../src/lib/oauth/discovery';
+import { stopSharedStore } from '../src/lib/store/shared-setup';
 import { timing } from '../src/lib/retry';
 import { TODAY } from './clock';
 
@@ -37,7 +38,8 @@ export interface Env {
 const savedTiming = { ...timing };
 const OURA_ENV = ['OURA_MOI_URL', 'OURA_API_URL', 'OURA_AUTHORIZE_URL', 'OURA_TOKEN_URL', 'OURA_REVOKE_URL'];
 
-export async function setUp(opts: SimOptions = {}): Promise<Env> {
+/** `settings`: more of Node-RED's settings (e.g. `ouraAccountTokenStore`); `credentialSecret: null` leaves it out. */
+export async function setUp(opts: SimOptions = {}, settings: Record<string, unknown> = {}): Promise<Env> {
   const sim = await startSimulator({
     clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT] }, LEGACY_APP],
     // The same days of data whatever the date: tests name their days from TODAY (test/clock.ts).
@@ -49,7 +51,9 @@ export async function setUp(opts: SimOptions = {}): Promise<Env> {
   Object.assign(process.env, sim.env());
   resetDiscovery();
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'oura-nr-'));
-  helper.settings({ userDir, credentialSecret: 'test-credential-secret' });
+  const all: Record<string, unknown> = { userDir, credentialSecret: 'test-credential-secret', ...settings };
+  if (all.credentialSecret === null) delete all.credentialSecret;
+  helper.settings(all);
   const sleeps: number[] = [];
   timing.sleep = async (ms: number) => {
     sleeps.push(ms);
@@ -62,6 +66,7 @@ export async function setUp(opts: SimOptions = {}): Promise<Env> {
 
 export async function tearDown(env: Env | undefined): Promise<void> {
   await helper.unload();
+  await stopSharedStore();
   await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   Object.assign(timing, savedTiming);
   tokens.resetMemory();

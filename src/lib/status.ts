@@ -48,6 +48,10 @@ export const status = {
     countdowns.set(node, timer);
   },
   /** Done; `unsaved` when the account's newest tokens could not be written to disk (see the log). */
+  /** A message waits for something outside Oura (Redis, another Node-RED's renewal). */
+  waiting(node: RedNode, why: string): void {
+    show(node, { fill: 'yellow', shape: 'ring', text: why });
+  },
   done(node: RedNode, text: string, unsaved = false): void {
     show(node, unsaved ? { fill: 'yellow', shape: 'ring', text: `${text}; tokens not saved to disk` } : { fill: 'green', shape: 'dot', text });
   },

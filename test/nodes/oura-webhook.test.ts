@@ -367,6 +367,21 @@ describe('oura webhook', function () {
     assert.equal(before.out.length, 1);
   });
 
+  it('a delivery whose document could not be fetched is not remembered: Oura\'s retry of it gets through', async function () {
+    env = await setUp();
+    const seen = await start(env, { fetch: true });
+    const handle = helper.getNode('acc1').handle;
+    const doc = (await getJson(handle, '/v2/usercollection/daily_sleep', { start_date: day(-2), end_date: TODAY }) as any).data[0];
+    const e = event({ object_id: doc.id });
+    env.sim.setFaults([{ kind: '500', count: 4 }]);
+    assert.equal((await env.sim.sendEvent(hookUrl(), e)).status, 200);
+    await until('the failed fetch in a Catch', () => seen.caught.length === 1);
+    const retry = await env.sim.sendEvent(hookUrl(), e);
+    assert.equal(JSON.parse(retry.body).status, 'accepted', 'not a duplicate');
+    await until('the document', () => seen.out.length === 1);
+    assert.equal(seen.out[0].payload.id, doc.id);
+  });
+
   it('learns which Oura user an account is when the authorization did not record it', async function () {
     env = await setUp();
     const seen = await start(env);

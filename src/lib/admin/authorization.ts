@@ -58,7 +58,7 @@ export async function startAuthorization(RED: RED, b: Record<string, unknown>): 
   const meta = await serverMetadata();
   const { send: scope, leftOut } = scopesToRequest(normalizeScopes(str(b.scopes)), meta.scopesSupported);
   const pkce = pkcePair();
-  const state = pendingStore.create({
+  const state = await pendingStore.create({
     accountKey: client.id, redirectUri, clientId: client.clientId, clientSecret: client.clientSecret, tokenUrl: client.tokenUrl,
     codeVerifier: pkce.verifier, issuer: meta.issuer,
   });
@@ -76,11 +76,11 @@ export interface Outcome {
 export async function completeAuthorization(RED: RED, params: Record<string, unknown>, expectedKey?: string): Promise<Outcome> {
   const state = str(params.state);
   // A paste into the wrong account's dialog must not use up the state of the real authorization.
-  const peeked = pendingStore.peek(state);
+  const peeked = await pendingStore.peek(state);
   if (expectedKey && peeked && peeked.accountKey !== expectedKey) {
     return { status: 400, title: 'Wrong account', text: 'This address belongs to an authorization of another Oura account node.' };
   }
-  const p = pendingStore.take(state);
+  const p = await pendingStore.take(state);
   if (!p) {
     return {
       status: 400,

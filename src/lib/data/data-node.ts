@@ -77,11 +77,18 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
       if (account) return account;
       const a = resolveAccount(RED, config.account);
       account = a;
-      stopWatching = tokens.onChange(a.handle.key, (rec) => {
+      const stopChanges = tokens.onChange(a.handle.key, (rec) => {
         if (!rec) status.notAuthorized(node);
         else if (rec.reauth) status.failed(node, new ReauthRequiredError(rec.reauth));
         else if (rec.updatedAt === rec.authorizedAt) status.clear(node);
       });
+      const stopWaits = tokens.onWaiting(a.handle.key, (why) => {
+        if (why) status.waiting(node, why);
+      });
+      stopWatching = () => {
+        stopChanges();
+        stopWaits();
+      };
       return a;
     }
     if (setupError) status.failed(node, setupError);

@@ -8,8 +8,15 @@ import { OuraError } from '../errors';
 
 /** Redis could not be reached or did not answer: the caller waits, and tells the user it does. */
 export class StoreUnavailableError extends OuraError {
+  constructor(message: string, status = 'Redis unavailable', code = 'OURA_STORE_UNAVAILABLE') {
+    super(message, status, code);
+  }
+}
+
+/** Redis holds something this Node-RED cannot decrypt (another credentialSecret): waiting will not help. */
+export class StoreUnreadableError extends OuraError {
   constructor(message: string) {
-    super(message, 'waiting for Redis', 'OURA_STORE_UNAVAILABLE');
+    super(message, 'shared tokens unreadable', 'OURA_STORE_UNREADABLE');
   }
 }
 

@@ -43,6 +43,11 @@ export class RecentEvents {
     return false;
   }
 
+  /** Lets a delivery go again (it did not reach the flows): the sender's retry must not be a duplicate. */
+  forget(key: string): void {
+    this.seen.delete(key);
+  }
+
   private prune(now: number): void {
     for (const [k, at] of this.seen) {
       if (now - at <= this.windowMs) break;

@@ -1,0 +1,336 @@
+/**
+ * Tokens shared by several Node-REDs through Redis. Oura's refresh tokens are single-use, so only one replica may
+ * renew an account at a time, under a lock that cannot lapse mid-request:
+ * - one hard deadline D for a whole renewal (every attempt); the lock lives 2·D, is taken with SET NX PX and a random
+ *   value, extended (compare-and-PEXPIRE) before each request, so no request leaves with less than D left on it;
+ * - the result is stored with a compare-and-set on the record's version (never a wall clock across hosts); if storing
+ *   fails, the new tokens stay in memory and the lock is kept while the write is retried;
+ * - on "refresh token already used", Redis is read again before declaring that a new consent is needed;
+ * - the lock is released by compare-and-delete; waiters are woken by pub/sub, also poll, and always re-read.
+ * With Redis unreachable, a still-valid access token goes on being used, and a renewal waits for Redis instead of
+ * risking a reuse.
+ */
+import { EventEmitter } from 'events';
+import { NotAuthorizedError, ReauthRequiredError, TokenError } from '../errors';
+import { revokeTokens } from '../oauth/revoke';
+import { isRefreshRefused, isRefreshTokenReused, requestToken, TokenSet } from '../oauth/token-requests';
+import { timing } from '../retry';
+import type { DeployedClient, TokenRecord } from './record';
+import { StoreUnavailableError, StoreUnreadableError } from './redis-client';
+import { Lock, SharedStore, Versioned } from './shared-store';
+
+/** What the replica itself holds (memory, durable copy, credentials): the shared store keeps it in step. */
+export interface LocalTokens {
+  get(key: string): { record?: TokenRecord; version?: number };
+  /** Memory first, then the durable copy and the credentials; `undefined` forgets. Tells the flow nodes. */
+  adopt(key: string, record: TokenRecord | undefined, version: number): void;
+  /** A message is waiting for Redis (true) or not any more (false): the flow nodes' status says so. */
+  waiting(key: string, why: string | undefined): void;
+}
+
+export interface SharedOptions {
+  /** D: the whole renewal, every attempt included. */
+  deadlineMs: number;
+  /** How long a message may wait for Redis or for another replica's renewal before it ends in a Catch. */
+  maxWaitMs: number;
+  /** How often a waiter re-reads Redis when no notice arrives. */
+  pollMs: number;
+  /** A renewal starts this long before the access token expires. */
+  marginMs: number;
+}
+
+export interface Messages {
+  notAuthorized(): NotAuthorizedError;
+  otherClient(): Error;
+  refusal(err: TokenError): string;
+}
+
+/** Another replica holds the renewal lock for longer than a message may wait. */
+export class StoreTimeoutError extends StoreUnavailableError {
+  constructor(message: string) {
+    super(message, 'renewal elsewhere timed out', 'OURA_STORE_TIMEOUT');
+  }
+}
+
+export class SharedTokens {
+  private readonly notices = new EventEmitter();
+  private stopListening?: () => void;
+
+  constructor(readonly store: SharedStore, private readonly local: LocalTokens, private readonly o: SharedOptions, private readonly text: Messages) {
+    this.notices.setMaxListeners(0);
+  }
+
+  get lockTtlMs(): number {
+    return 2 * this.o.deadlineMs;
+  }
+
+  /** Follows what other replicas write: a newer version replaces what this one holds. */
+  start(): void {
+    this.stopListening ??= this.store.onEvent((e) => {
+      if (e.kind === 'record') {
+        this.notices.emit(`record:${e.account}`);
+        const mine = this.local.get(e.account).version ?? 0;
+        if (e.version > mine) void this.follow(e.account);
+      } else {
+        this.notices.emit(`unlock:${e.name}`);
+      }
+    });
+  }
+
+  stop(): void {
+    this.stopListening?.();
+    this.stopListening = undefined;
+  }
+
+  private async follow(key: string): Promise<void> {
+    try {
+      const r = await this.store.readRecord(key);
+      if (r && r !== 'undecryptable' && r.version > (this.local.get(key).version ?? 0)) this.adoptRemote(key, r);
+    } catch {
+      // Redis went away again: the next notice or renewal reads it
+    }
+  }
+
+  private adoptRemote(key: string, r: Versioned<TokenRecord>): void {
+    this.local.adopt(key, r.value.forgotten ? undefined : r.value, r.version);
+  }
+
+  /**
+   * At an account's start: Redis' record wins over what this replica brought (its credentials may be older). With no
+   * record there yet, this replica's own becomes the first one.
+   */
+  async adoptAtStart(key: string, report: (msg: string) => void): Promise<void> {
+    const r = await this.store.readRecord(key);
+    if (r === 'undecryptable') {
+      report(undecryptableText(key));
+      return;
+    }
+    if (r) {
+      this.adoptRemote(key, r);
+      return;
+    }
+    const mine = this.local.get(key);
+    if (mine.record && !mine.record.forgotten) await this.write(key, mine.record, 0);
+  }
+
+  /** A new consent, a user label, a Disconnect: written over whatever version is there (re-read on a race). */
+  async put(key: string, record: TokenRecord): Promise<number> {
+    for (;;) {
+      const r = await this.store.readRecord(key);
+      if (r === 'undecryptable') throw new StoreUnreadableError(undecryptableText(key));
+      const expected = r?.version ?? 0;
+      if (await this.write(key, record, expected)) return expected + 1;
+    }
+  }
+
+  private async write(key: string, record: TokenRecord, expected: number): Promise<boolean> {
+    const ok = await this.store.casRecord(key, expected, expected + 1, record);
+    if (ok) {
+      this.local.adopt(key, record.forgotten ? undefined : record, expected + 1);
+      await this.store.publish({ kind: 'record', account: key, version: expected + 1 }).catch(() => undefined);
+    }
+    return ok;
+  }
+
+  private usable(rec: TokenRecord, stale: string): boolean {
+    return !rec.forgotten && !rec.reauth && rec.accessToken !== stale && rec.expiresAt - this.o.marginMs > timing.now();
+  }
+
+  /** Renews the account's tokens, or takes the ones another replica just renewed. */
+  async refresh(key: string, client: DeployedClient, stale: string): Promise<TokenRecord> {
+    const giveUpAt = timing.now() + this.o.maxWaitMs;
+    const lockName = `tokens:${key}`;
+    try {
+      for (;;) {
+        try {
+          const remote = await this.store.readRecord(key);
+          if (remote === 'undecryptable') throw new StoreUnreadableError(undecryptableText(key));
+          const settled = this.settled(key, remote, stale);
+          if (settled) return settled;
+          const lock = await this.store.tryLock(lockName, this.lockTtlMs);
+          if (lock) return await this.renewUnderLock(key, client, stale, lock);
+          await this.waitForChange(key, lockName, giveUpAt);
+        } catch (err) {
+          if (!(err instanceof StoreUnavailableError) || err instanceof StoreTimeoutError) throw err;
+          if (timing.now() >= giveUpAt) {
+            throw new StoreUnavailableError(`${err.message}. The Oura tokens are renewed only through Redis, so that two Node-REDs never use the same refresh token: nothing was sent to Oura. Check that Redis is running; this recovers by itself when it is back.`);
+          }
+          this.local.waiting(key, 'waiting for Redis');
+          await this.pause(Math.min(this.o.pollMs * 2, 1000));
+        }
+      }
+    } finally {
+      this.local.waiting(key, undefined);
+    }
+  }
+
+  /** Redis already holds what a waiter needs (someone renewed, refused or disconnected): take it. */
+  private settled(key: string, remote: Versioned<TokenRecord> | undefined, stale: string): TokenRecord | undefined {
+    if (!remote) return undefined;
+    const rec = remote.value;
+    if (rec.forgotten) {
+      this.adoptRemote(key, remote);
+      throw this.text.notAuthorized();
+    }
+    if (rec.reauth && remote.version > (this.local.get(key).version ?? 0)) {
+      this.adoptRemote(key, remote);
+      throw new ReauthRequiredError(rec.reauth);
+    }
+    if (!this.usable(rec, stale)) return undefined;
+    this.adoptRemote(key, remote);
+    return rec;
+  }
+
+  private async renewUnderLock(key: string, client: DeployedClient, stale: string, lock: Lock): Promise<TokenRecord> {
+    let keepLock = false;
+    try {
+      // Under the lock, read once more: the replica that held it before may just have stored new tokens.
+      const cur = await this.store.readRecord(key);
+      if (cur === 'undecryptable') throw new StoreUnreadableError(undecryptableText(key));
+      const settled = this.settled(key, cur, stale);
+      if (settled) return settled;
+      const mine = this.local.get(key);
+      // With no record in Redis (an empty restart), this replica's own tokens are the best there is.
+      const base = cur?.value ?? mine.record;
+      const baseVersion = cur?.version ?? 0;
+      if (!base || base.forgotten) throw this.text.notAuthorized();
+      if (base.reauth) throw new ReauthRequiredError(base.reauth);
+      if (base.clientId && base.clientId !== client.clientId) throw this.text.otherClient();
+      let tokens: TokenSet;
+      try {
+        tokens = await requestToken({ grant_type: 'refresh_token', refresh_token: base.refreshToken }, client, {
+          configuredUrl: client.tokenUrl,
+          role: base.tokenRole,
+          deadline: timing.now() + this.o.deadlineMs,
+          // No request leaves unless the lock has a full 2·D ahead of it again.
+          beforeAttempt: async () => {
+            if (!(await lock.extend(this.lockTtlMs))) throw new TokenError('The renewal lock in Redis lapsed: nothing was sent to Oura; try again.');
+          },
+        });
+      } catch (err) {
+        if (isRefreshRefused(err)) return await this.refused(key, err as TokenError, stale, base, cur, baseVersion);
+        throw err;
+      }
+      const next: TokenRecord = {
+        ...base,
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken,
+        expiresAt: tokens.expiresAt,
+        scopes: tokens.scopes.length ? tokens.scopes : base.scopes,
+        tokenRole: tokens.role ?? base.tokenRole,
+        updatedAt: Math.max(timing.now(), base.updatedAt + 1),
+        reauth: undefined,
+      };
+      const now = this.local.get(key);
+      if (mine.record && !now.record && (now.version ?? 0) === (mine.version ?? 0)) {
+        // Disconnected here while Oura was answering: these tokens must not come back.
+        void revokeTokens({ ...tokens, role: next.tokenRole }, client);
+        throw this.text.notAuthorized();
+      }
+      // The old refresh token is dead now: memory first, then Redis.
+      this.local.adopt(key, next, baseVersion + 1);
+      const stored = await this.store.casRecord(key, baseVersion, baseVersion + 1, next).then(
+        (ok) => (ok ? 'stored' : 'conflict'),
+        () => 'unavailable',
+      );
+      if (stored === 'conflict') return await this.conflict(key, next, tokens, client);
+      if (stored === 'unavailable') {
+        keepLock = true;
+        void this.storeLater(key, baseVersion, next, lock);
+        return next;
+      }
+      await this.store.publish({ kind: 'record', account: key, version: baseVersion + 1 }).catch(() => undefined);
+      return next;
+    } finally {
+      if (!keepLock) await lock.release().catch(() => undefined);
+    }
+  }
+
+  /** Oura refused the refresh. "Already used": maybe another replica renewed without us hearing of it. */
+  private async refused(
+    key: string, err: TokenError, stale: string, base: TokenRecord, cur: Versioned<TokenRecord> | undefined, baseVersion: number,
+  ): Promise<TokenRecord> {
+    if (isRefreshTokenReused(err)) {
+      const again = await this.store.readRecord(key).catch(() => undefined);
+      if (again && again !== 'undecryptable' && again.version > baseVersion) {
+        const settled = this.settled(key, again, stale);
+        if (settled) return settled;
+      }
+    }
+    const reason = this.text.refusal(err);
+    const dead: TokenRecord = { ...base, reauth: reason };
+    if (cur && (await this.store.casRecord(key, baseVersion, baseVersion + 1, dead).catch(() => false))) {
+      this.local.adopt(key, dead, baseVersion + 1);
+      await this.store.publish({ kind: 'record', account: key, version: baseVersion + 1 }).catch(() => undefined);
+    } else {
+      // Redis had nothing (an empty restart) or changed: this replica's copy may just be the stale one. Say so
+      // here only; a replica with the current tokens, or a new consent, heals the others.
+      this.local.adopt(key, dead, this.local.get(key).version ?? 0);
+    }
+    throw new ReauthRequiredError(reason);
+  }
+
+  /** The version moved under us (the lock lapsed, or a Disconnect or consent elsewhere): Redis decides. */
+  private async conflict(key: string, next: TokenRecord, tokens: TokenSet, client: DeployedClient): Promise<TokenRecord> {
+    const r = await this.store.readRecord(key).catch(() => undefined);
+    if (!r || r === 'undecryptable') return next;
+    if (r.value.refreshToken === next.refreshToken) return next;
+    this.adoptRemote(key, r);
+    if (r.value.forgotten || r.value.authorizedAt > next.authorizedAt) {
+      void revokeTokens({ ...tokens, role: next.tokenRole }, client);
+      if (r.value.forgotten) throw this.text.notAuthorized();
+    }
+    return r.value;
+  }
+
+  /** Redis went away after Oura answered: keep the tokens in memory, keep the lock, write when Redis is back. */
+  private async storeLater(key: string, baseVersion: number, next: TokenRecord, lock: Lock): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      await this.pause(Math.min(500 * 2 ** attempt, 5000));
+      if (this.local.get(key).record !== next) return; // replaced or disconnected here meanwhile
+      try {
+        await lock.extend(this.lockTtlMs);
+        if (await this.store.casRecord(key, baseVersion, baseVersion + 1, next)) {
+          await this.store.publish({ kind: 'record', account: key, version: baseVersion + 1 }).catch(() => undefined);
+        } else {
+          // Someone wrote meanwhile (a Disconnect or a consent elsewhere): theirs stands.
+          const r = await this.store.readRecord(key);
+          if (r && r !== 'undecryptable' && r.value.refreshToken !== next.refreshToken) this.adoptRemote(key, r);
+        }
+        await lock.release().catch(() => undefined);
+        return;
+      } catch {
+        // still unreachable: try again
+      }
+    }
+  }
+
+  /** Until another replica stores new tokens or lets go of the lock (pub/sub), or the next poll. */
+  private waitForChange(key: string, lockName: string, giveUpAt: number): Promise<void> {
+    const left = giveUpAt - timing.now();
+    if (left <= 0) {
+      return Promise.reject(new StoreTimeoutError(`Another Node-RED has been renewing the Oura tokens of this account for over ${Math.round(this.o.maxWaitMs / 1000)} s without finishing: the message was not sent; it will work again once that renewal ends or its lock expires.`));
+    }
+    this.local.waiting(key, 'waiting for another Node-RED');
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.notices.off(`record:${key}`, done);
+        this.notices.off(`unlock:${lockName}`, done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(this.o.pollMs, left));
+      timer.unref?.();
+      this.notices.on(`record:${key}`, done);
+      this.notices.on(`unlock:${lockName}`, done);
+    });
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+  }
+}
+
+function undecryptableText(key: string): string {
+  return `Redis holds Oura tokens for account ${key} that this Node-RED cannot decrypt: every Node-RED sharing them needs the same credentialSecret. They were left as they are`;
+}
