@@ -4,7 +4,7 @@
  */
 import { knownMetadata } from '../oauth/discovery';
 import { CURRENT_PATHS, LEGACY_PATHS, legacyTokenUrl, OURA_DEFAULTS, TokenRole } from '../oauth/endpoints';
-import type { ClientCredentials } from '../oauth/token-requests';
+import type { ClientCredentials, TokenSet } from '../oauth/token-requests';
 
 /** What the package keeps per account: in memory, in the durable copy, and in Node-RED's credentials. */
 export interface TokenRecord {
@@ -64,3 +64,17 @@ export function parseCredentialTokens(value: unknown): TokenRecord | undefined {
   }
 }
 
+
+/** The record after a renewal: the new tokens on the same authorization (the scopes kept when Oura does not say). */
+export function renewed(base: TokenRecord, tokens: TokenSet, now: number): TokenRecord {
+  return {
+    ...base,
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    expiresAt: tokens.expiresAt,
+    scopes: tokens.scopes.length ? tokens.scopes : base.scopes,
+    tokenRole: tokens.role ?? base.tokenRole,
+    updatedAt: Math.max(now, base.updatedAt + 1),
+    reauth: undefined,
+  };
+}

@@ -15,7 +15,7 @@ import { NotAuthorizedError, ReauthRequiredError, TokenError } from '../errors';
 import { revokeTokens } from '../oauth/revoke';
 import { isRefreshRefused, isRefreshTokenReused, requestToken, TokenSet } from '../oauth/token-requests';
 import { timing } from '../retry';
-import type { DeployedClient, TokenRecord } from './record';
+import { DeployedClient, renewed, TokenRecord } from './record';
 import { StoreUnavailableError, StoreUnreadableError } from './redis-client';
 import { Lock, SharedStore, Versioned } from './shared-store';
 
@@ -211,16 +211,7 @@ export class SharedTokens {
         if (isRefreshRefused(err)) return await this.refused(key, err as TokenError, stale, base, cur, baseVersion);
         throw err;
       }
-      const next: TokenRecord = {
-        ...base,
-        accessToken: tokens.accessToken,
-        refreshToken: tokens.refreshToken,
-        expiresAt: tokens.expiresAt,
-        scopes: tokens.scopes.length ? tokens.scopes : base.scopes,
-        tokenRole: tokens.role ?? base.tokenRole,
-        updatedAt: Math.max(timing.now(), base.updatedAt + 1),
-        reauth: undefined,
-      };
+      const next = renewed(base, tokens, timing.now());
       const now = this.local.get(key);
       if (mine.record && !now.record && (now.version ?? 0) === (mine.version ?? 0)) {
         // Disconnected here while Oura was answering: these tokens must not come back.

@@ -9,7 +9,7 @@ import { timing } from '../retry';
 import {
   announceWaiting, current, forgetLocally, hasDurable, logger, mirrorToCredentials, persist, readDurable, saveCopy, state, states,
 } from './local-state';
-import { DeployedClient, isNewer, TokenRecord } from './record';
+import { DeployedClient, isNewer, renewed, TokenRecord } from './record';
 import { StoreUnreadableError } from './redis-client';
 import type { LocalTokens, SharedTokens } from './shared-tokens';
 
@@ -182,16 +182,7 @@ async function refreshHere(key: string, client: DeployedClient, rec: TokenRecord
     void revokeTokens({ ...tokens, role: tokens.role ?? rec.tokenRole }, client);
     throw notAuthorized();
   }
-  const next: TokenRecord = {
-    ...rec,
-    accessToken: tokens.accessToken,
-    refreshToken: tokens.refreshToken,
-    expiresAt: tokens.expiresAt,
-    scopes: tokens.scopes.length ? tokens.scopes : rec.scopes,
-    tokenRole: tokens.role ?? rec.tokenRole,
-    updatedAt: Math.max(timing.now(), rec.updatedAt + 1),
-    reauth: undefined,
-  };
+  const next = renewed(rec, tokens, timing.now());
   if (s.record !== rec && isNewer(s.record, next)) return s.record as TokenRecord;
   persist(key, next);
   s.record = next;

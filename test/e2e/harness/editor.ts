@@ -172,6 +172,18 @@ export class Editor {
     return this.page.locator('#node-config-input-redirectUri').inputValue();
   }
 
+  /** Waits until the account dialog's status has settled on authorized, error or reauth. */
+  private async settledAuthStatus(): Promise<void> {
+    await this.page.waitForFunction(
+      () => {
+        const state = (globalThis as any).document.querySelector('#oura-auth-status')?.getAttribute('data-state');
+        return state === 'authorized' || state === 'error' || state === 'reauth';
+      },
+      undefined,
+      { timeout: 20000, polling: 100 },
+    );
+  }
+
   async authStatus(): Promise<{ state: string | null; text: string }> {
     const box = this.page.locator('#oura-auth-status');
     return { state: await box.getAttribute('data-state'), text: (await box.innerText()).trim() };
@@ -205,14 +217,7 @@ export class Editor {
     if (result.callbackStatus !== 200) {
       throw new Error(`callback page ${result.callbackUrl} answered ${result.callbackStatus}: ${result.callbackText.slice(0, 500)}`);
     }
-    await this.page.waitForFunction(
-      () => {
-        const state = (globalThis as any).document.querySelector('#oura-auth-status')?.getAttribute('data-state');
-        return state === 'authorized' || state === 'error' || state === 'reauth';
-      },
-      undefined,
-      { timeout: 20000, polling: 100 },
-    );
+    await this.settledAuthStatus();
     const status = await this.authStatus();
     if (status.state !== 'authorized') {
       throw new Error(`#oura-auth-status is data-state="${status.state}" after consent: ${status.text}`);
@@ -246,14 +251,7 @@ export class Editor {
     await popup.close();
     await this.page.locator('#oura-paste-url').fill(pasted);
     await this.page.locator('#oura-paste-submit').click();
-    await this.page.waitForFunction(
-      () => {
-        const state = (globalThis as any).document.querySelector('#oura-auth-status')?.getAttribute('data-state');
-        return state === 'authorized' || state === 'error' || state === 'reauth';
-      },
-      undefined,
-      { timeout: 20000, polling: 100 },
-    );
+    await this.settledAuthStatus();
     const status = await this.authStatus();
     if (status.state !== 'authorized') throw new Error(`#oura-auth-status is data-state="${status.state}" after Finish: ${status.text}`);
     return { pasted, statusText: status.text };
