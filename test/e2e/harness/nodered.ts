@@ -13,6 +13,8 @@ export interface NodeRedOptions {
   settings?: SettingsOptions;
   /** extra environment, e.g. the simulator's OURA_* variables */
   env?: Record<string, string>;
+  /** the user directory to copy (default: the variant's template, the package alone) */
+  template?: string;
 }
 
 /** Every instance created in this mocha run, for the final scan of logs and user directories. */
@@ -44,7 +46,7 @@ export class NodeRed {
     const nr = new NodeRed(opts.name, await freePort(), opts.settings ?? {}, opts.env ?? {});
     fs.rmSync(nr.dir, { recursive: true, force: true });
     fs.mkdirSync(nr.dir, { recursive: true });
-    fs.cpSync(v.templateUserDir, nr.userDir, { recursive: true, verbatimSymlinks: true });
+    fs.cpSync(opts.template ?? v.templateUserDir, nr.userDir, { recursive: true, verbatimSymlinks: true });
     writeSettings(nr.settingsFile, nr.settings, v.redJs);
     instances.push(nr);
     return nr;
