@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // End-to-end entry point (`npm run test:e2e`): packs the package, installs the tarball into a fresh Node-RED user
-// directory per variant as a user's `npm install` would, then runs the same mocha suite against
+// directory per variant as a user's `npm install` would (and into a second one with the palettes the examples use),
+// then runs the same mocha suite against
 //   node-red-4: Node-RED 4.1 (devDependency `node-red`) on this Node.js (20), and
 //   node-red-5: Node-RED 5.x (devDependency `node-red-5`) on Node.js 22 (devDependency `node22`).
 // Usage: node test/e2e/run.js [--variant node-red-4|node-red-5] [-- <extra mocha args, e.g. --grep restart>]
@@ -97,17 +98,37 @@ function pack() {
   return tarball;
 }
 
-/** A fresh Node-RED user directory with the tarball installed by npm, as a user would. */
-function installInto(userDir, tarball) {
+/**
+ * Palettes the package's examples use besides Node-RED's own nodes, installed from the npm registry at exact versions:
+ * 04 needs the dashboard, 07 Home Assistant's palette (pinned in devDependencies for the unit test of example 07). The
+ * dashboard is no devDependency on purpose: Node-RED also loads the palettes it finds in node_modules directories above
+ * its own, i.e. this repository's, so a devDependency would be loaded into every scenario's Node-RED. Only the examples'
+ * scenario starts from a user directory with these palettes.
+ */
+const DASHBOARD_VERSION = '1.31.0';
+
+function examplePalettes() {
+  const dev = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).devDependencies || {};
+  const ha = 'node-red-contrib-home-assistant-websocket';
+  if (!/^\d+\.\d+\.\d+$/.test(dev[ha] || '')) fail(`package.json should pin ${ha} to an exact version in devDependencies (it has ${dev[ha]})`);
+  return [`@flowfuse/node-red-dashboard@${DASHBOARD_VERSION}`, `${ha}@${dev[ha]}`];
+}
+
+/** A fresh Node-RED user directory with the tarball (and `palettes`) installed by npm, as a user would. */
+function installInto(userDir, tarball, palettes = []) {
   fs.mkdirSync(userDir, { recursive: true });
   fs.writeFileSync(
     path.join(userDir, 'package.json'),
     JSON.stringify({ name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true, dependencies: {} }, null, 2) + '\n',
   );
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: userDir });
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, ...palettes], { cwd: userDir });
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const installed = path.join(userDir, 'node_modules', pkg.name, 'package.json');
   if (!fs.existsSync(installed)) fail(`npm install of ${tarball} did not install ${pkg.name} into ${userDir}`);
+  for (const spec of palettes) {
+    const name = spec.slice(0, spec.lastIndexOf('@'));
+    if (!fs.existsSync(path.join(userDir, 'node_modules', name, 'package.json'))) fail(`npm install did not install ${spec} into ${userDir}`);
+  }
 }
 
 function runMocha(v, mochaArgs) {
@@ -118,6 +139,7 @@ function runMocha(v, mochaArgs) {
     E2E_RED: v.red,
     E2E_WORKDIR: v.workDir,
     E2E_TEMPLATE_USERDIR: v.template,
+    E2E_PALETTES_USERDIR: v.palettesTemplate,
     E2E_CHROMIUM: chromium,
   };
   const args = [path.join(root, 'node_modules/mocha/bin/mocha.js'), '--config', path.join(__dirname, '.mocharc.json'), ...mochaArgs];
@@ -159,8 +181,12 @@ async function main() {
     const t0 = Date.now();
     v.workDir = path.join(e2eDir, v.name);
     v.template = path.join(v.workDir, 'template-userdir');
+    v.palettesTemplate = path.join(v.workDir, 'template-userdir-palettes');
     fs.rmSync(v.workDir, { recursive: true, force: true });
     installInto(v.template, tarball);
+    const tp = Date.now();
+    installInto(v.palettesTemplate, tarball, examplePalettes());
+    console.log(`e2e: ${v.name}: the examples' palettes installed in ${seconds(Date.now() - tp)}`);
     const r = await runMocha(v, mochaArgs);
     results.push({ v, r, ms: Date.now() - t0 });
   }

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { BrowserContext, Page } from 'playwright-core';
 import { newContext } from './browser';
 import { NodeRed } from './nodered';
+import { waitFor } from './wait';
 
 export interface AccountFields {
   name?: string;
@@ -115,7 +116,8 @@ export class Editor {
     return (await this.page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).count()) > 0;
   }
 
-  private async mainMenu(itemId: string): Promise<void> {
+  /** Opens the main menu (top right) and clicks the item with this id, e.g. menu-item-import. */
+  async mainMenu(itemId: string): Promise<void> {
     await this.page.locator('#red-ui-header-button-sidemenu').click();
     await this.page.locator(`#${itemId}`).click();
   }
@@ -127,7 +129,15 @@ export class Editor {
     await text.fill(JSON.stringify(flow));
     await text.press('End'); // the dialog validates the text on keyup
     await this.page.locator('#red-ui-clipboard-dialog-ok').click();
-    // Imported nodes stick to the mouse until a click on the workspace places them.
+    await this.placeImported();
+  }
+
+  /** Imported nodes stick to the mouse until a click on the workspace places them. */
+  async placeImported(): Promise<void> {
+    await this.page.waitForFunction(() => {
+      const RED = (globalThis as any).RED;
+      return RED.view.state() === RED.state.IMPORT_DRAGGING;
+    });
     const chart = this.page.locator('#red-ui-workspace-chart');
     const box = (await chart.boundingBox())!;
     await this.page.mouse.move(box.x + 150, box.y + 100);
@@ -274,19 +284,26 @@ export class Editor {
     await this.page.locator('#node-config-dialog-ok').waitFor({ state: 'detached' });
   }
 
-  /** Clicks Deploy and waits for the editor's confirmation and for the runtime to restart the flows. */
-  async deploy(): Promise<void> {
+  /**
+   * Clicks Deploy and waits for the editor's confirmation and for the runtime to restart the flows. Fails when Deploy
+   * asks for confirmation (unknown or invalid nodes); returns the success notice, which also names unused config nodes.
+   */
+  async deploy(): Promise<string> {
+    const success = this.page.locator('.red-ui-notification', { hasText: 'Successfully deployed' });
+    // The notice of an earlier deploy would pass for this one's: wait until it has faded (a few seconds at most).
+    await waitFor(async () => (await success.count()) === 0, { timeoutMs: 15000, message: 'the notice of an earlier deploy did not fade' });
     const mark = this.nr.process.mark();
     await this.page.locator('#red-ui-header-button-deploy').click();
-    const success = this.page.locator('.red-ui-notification', { hasText: 'Successfully deployed' });
     const warning = this.page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy');
     await success.or(warning).first().waitFor({ state: 'visible', timeout: 30000 });
     if (await warning.isVisible()) {
       const text = await this.page.locator('.red-ui-notification').last().innerText();
       throw new Error(`Deploy asked for confirmation instead of deploying: ${text}`);
     }
+    const notice = await success.last().innerText();
     await this.page.waitForFunction(() => (globalThis as any).$('#red-ui-header-button-deploy').hasClass('disabled'));
     await this.nr.process.waitForLine(/\] Started (flows|modified flows|modified nodes)/, 30000, mark);
+    return notice;
   }
 
   /** Deploy menu > Restart Flows: the runtime stops the flows and reloads them (and their credentials) from disk. */

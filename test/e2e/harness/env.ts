@@ -25,6 +25,8 @@ export interface Variant {
   workDir: string;
   /** a user directory into which the packed tarball was installed; every Node-RED instance starts from a copy */
   templateUserDir: string;
+  /** the same, with the palettes the examples use besides Node-RED's own nodes (dashboard, Home Assistant) */
+  palettesUserDir?: string;
   chromium: string;
 }
 
@@ -38,6 +40,7 @@ export function variant(): Variant {
       redJs: required('E2E_RED'),
       workDir: required('E2E_WORKDIR'),
       templateUserDir: required('E2E_TEMPLATE_USERDIR'),
+      palettesUserDir: process.env.E2E_PALETTES_USERDIR || undefined,
       chromium: process.env.E2E_CHROMIUM || '/usr/bin/chromium',
     };
     for (const file of [cached.node, cached.redJs, cached.templateUserDir]) {

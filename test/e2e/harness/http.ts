@@ -29,6 +29,16 @@ export interface RequestOptions {
   redirect?: 'follow' | 'manual';
 }
 
+/**
+ * fetch reuses idle keep-alive connections; a server closes one after 5 s idle, and on a loaded machine the client's
+ * own idle timer can fire too late, so the next request goes out on a socket the server is closing and fails with
+ * "other side closed" before any answer. Such a request is sent once more, on a new connection.
+ */
+function closedWhileIdle(err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } })?.cause?.code;
+  return err instanceof TypeError && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET');
+}
+
 export async function request(url: string, opts: RequestOptions = {}): Promise<Reply> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   let body: string | undefined;
@@ -40,13 +50,21 @@ export async function request(url: string, opts: RequestOptions = {}): Promise<R
       headers['content-type'] = headers['content-type'] ?? 'application/json';
     }
   }
-  const res = await fetch(url, {
-    method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
-    headers,
-    body,
-    redirect: opts.redirect ?? 'manual',
-    signal: AbortSignal.timeout(opts.timeoutMs ?? 30000),
-  });
+  const send = () =>
+    fetch(url, {
+      method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      body,
+      redirect: opts.redirect ?? 'manual',
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 30000),
+    });
+  let res: Response;
+  try {
+    res = await send();
+  } catch (err) {
+    if (!closedWhileIdle(err)) throw err;
+    res = await send();
+  }
   const text = await res.text();
   return {
     status: res.status,

@@ -13,6 +13,21 @@ export interface NodeRedOptions {
   settings?: SettingsOptions;
   /** extra environment, e.g. the simulator's OURA_* variables */
   env?: Record<string, string>;
+  /** the user directory to copy (default: the variant's template, the package alone) */
+  template?: string;
+}
+
+/**
+ * The editor's rotating tips off, as a user can set them (Settings > View), in the user settings Node-RED keeps in the
+ * user directory ("_" is the user when adminAuth is off). Node-RED 5.0.7 starts the tips' timer before it builds the
+ * sidebar that shows them; when loading the editor takes over a second (a loaded machine) the timer fires first and
+ * the page raises "Cannot read properties of undefined (reading 'html')", which the scenarios count as an editor error.
+ */
+function withoutEditorTips(userDir: string, adminUsername?: string): void {
+  const settings = { editor: { view: { 'view-show-tips': false } } };
+  const users: Record<string, unknown> = { _: settings };
+  if (adminUsername) users[adminUsername] = settings;
+  fs.writeFileSync(path.join(userDir, '.config.users.json'), JSON.stringify(users, null, 4) + '\n');
 }
 
 /** Every instance created in this mocha run, for the final scan of logs and user directories. */
@@ -44,8 +59,9 @@ export class NodeRed {
     const nr = new NodeRed(opts.name, await freePort(), opts.settings ?? {}, opts.env ?? {});
     fs.rmSync(nr.dir, { recursive: true, force: true });
     fs.mkdirSync(nr.dir, { recursive: true });
-    fs.cpSync(v.templateUserDir, nr.userDir, { recursive: true, verbatimSymlinks: true });
+    fs.cpSync(opts.template ?? v.templateUserDir, nr.userDir, { recursive: true, verbatimSymlinks: true });
     writeSettings(nr.settingsFile, nr.settings, v.redJs);
+    withoutEditorTips(nr.userDir, nr.settings.adminUser?.username);
     instances.push(nr);
     return nr;
   }

@@ -59,10 +59,16 @@ export interface Setup {
 /**
  * A Node-RED instance pointed at the simulator (its two hosts only), and an Oura application registered there for its
  * callback: of the developer portal (default) or of the old portal, which only the legacy token URL accepts.
+ * `instance` adds to Node-RED's environment or names another user directory to start from.
  */
-export async function setUp(name: string, settings: SettingsOptions = {}, app: { portal?: 'new' | 'old'; redirectUris?: string[] } = {}): Promise<Setup> {
+export async function setUp(
+  name: string,
+  settings: SettingsOptions = {},
+  app: { portal?: 'new' | 'old'; redirectUris?: string[] } = {},
+  instance: { env?: Record<string, string>; template?: string } = {},
+): Promise<Setup> {
   const sim = await simulator();
-  const nr = await NodeRed.create({ name, settings, env: sim.env() });
+  const nr = await NodeRed.create({ name, settings, env: { ...sim.env(), ...instance.env }, template: instance.template });
   const client: SimClient = {
     clientId: `e2e-${name}-${randomBytes(4).toString('hex')}`,
     clientSecret: `cs-${randomBytes(24).toString('base64url')}`,
