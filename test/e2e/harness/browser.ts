@@ -27,7 +27,8 @@ export async function newContext(): Promise<BrowserContext> {
       timeout: 60000,
     });
   }
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  // The dialogs' texts follow the browser's language; the specs find them in English ("Authorize").
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
   context.setDefaultTimeout(20000);
   context.setDefaultNavigationTimeout(30000);
   contexts.add(context);
