@@ -109,7 +109,7 @@ describe('translations (nodes/locales/en-US and de)', () => {
     for (const [set, base] of nodeSets) {
       const html = fs.readFileSync(path.join(root, 'nodes', `${base}.html`), 'utf8');
       const own = flatten(catalog('en-US', base));
-      const asked = [...html.matchAll(keyRe), ...html.matchAll(/RED\._\('[^':]+:([^']+)'/g)].map((m) => m[1]);
+      const asked = [...html.matchAll(keyRe)].map((m) => m[1]);
       for (const t of templates(html)) asked.push(...untranslated(t.body).keys);
       for (const key of asked) {
         assert.ok(key.startsWith(`${base}.`), `${base}.html asks for ${key}: its texts live under "${base}." in ${base}.json`);
@@ -117,7 +117,7 @@ describe('translations (nodes/locales/en-US and de)', () => {
         used.get(base)!.add(key);
       }
       // Where `this` is not the node, the namespace is spelled out: it must be the one Node-RED gives this node set.
-      for (const m of html.matchAll(/RED\._\('([^':]+):/g)) assert.equal(m[1], `${pkg.name}/${set}`, `${base}.html: namespace`);
+      for (const m of html.matchAll(/'(@[^':]+):/g)) assert.equal(m[1], `${pkg.name}/${set}`, `${base}.html: namespace`);
     }
     const runtime = flatten(catalog('en-US', 'oura-account'));
     for (const file of sources(path.join(root, 'src'), '.ts')) {
