@@ -1,5 +1,6 @@
 import type { OuraAccountNode, RED as NodeRED } from './lib/red';
 import { registerAdminRoutes } from './lib/admin/routes';
+import { t, useTranslator } from './lib/i18n';
 import { startSharedStore } from './lib/store/shared-setup';
 import * as tokens from './lib/store/tokens';
 import type { TokenRecord } from './lib/store/tokens';
@@ -15,6 +16,9 @@ interface AccountConfig {
 const pruneListeners = new WeakSet<object>();
 
 export = function register(RED: NodeRED): void {
+  // This node file's catalog (nodes/locales/<lang>/oura-account.json) holds the `oura` texts of the whole runtime.
+  useTranslator((key, subs) => RED._(key, subs));
+
   tokens.configureStorage({
     userDir: RED.settings.userDir,
     keys: {
@@ -60,7 +64,7 @@ export = function register(RED: NodeRED): void {
       try {
         tokens.prune(keys);
       } catch (err) {
-        RED.log.warn(`[oura] could not prune token copies: ${(err as Error).message}`);
+        RED.log.warn(`[oura] ${t('oura.store.pruneFailed', { message: (err as Error).message })}`);
       }
     });
   }

@@ -4,7 +4,8 @@ import { systemTimeZone } from './lib/data/dates';
 import { OuraError } from './lib/errors';
 import { fetchOne } from './lib/data/query';
 import { describeFailure, reportAsSentences } from './lib/report';
-import { asError, plural, status, timeOfDay } from './lib/status';
+import { asError, status, timeOfDay } from './lib/status';
+import { t } from './lib/i18n';
 import * as tokens from './lib/store/tokens';
 import { registerWebhookRoutes, WebhookHandle } from './lib/webhook/admin';
 import { AppCredentials, DATA_TYPES, EVENT_TYPES } from './lib/webhook/api';
@@ -39,7 +40,7 @@ type WebhookNode = RedNode & { webhook?: WebhookHandle };
 type Red = NodeRED & { httpNode?: { use(fn: (req: HttpReq, res: HttpRes, next: () => void) => void): unknown } };
 
 function reason(err: unknown): string {
-  return err instanceof OuraError ? err.message : err instanceof Error ? err.message : 'unexpected error';
+  return err instanceof OuraError ? err.message : err instanceof Error ? err.message : t('oura.common.unexpectedError');
 }
 
 export = function register(RED: Red): void {
@@ -80,22 +81,22 @@ export = function register(RED: Red): void {
     let setupError: string | undefined;
 
     if (!account) setupError = accountProblem;
-    else if (RED.settings.httpNodeRoot === false || !RED.httpNode) setupError = 'Node-RED serves no HTTP nodes (httpNodeRoot is false in settings.js): Oura cannot reach this node';
-    else if (!lastApp) setupError = 'The Oura account has no Client ID or Client Secret: events cannot be checked';
+    else if (RED.settings.httpNodeRoot === false || !RED.httpNode) setupError = t('oura.webhook.setup.noHttpNodes');
+    else if (!lastApp) setupError = t('oura.webhook.setup.noClient');
 
     function showListening(): void {
       if (closed || setupError) return;
-      if (events > 0) status.done(node, `${plural(events, 'event')} at ${timeOfDay()}`, !!(account && tokens.saveProblem(account.handle.key)));
+      if (events > 0) status.done(node, t('oura.status.eventsAt', { count: events, time: timeOfDay() }), !!(account && tokens.saveProblem(account.handle.key)));
       else if (account && !tokens.current(account.handle.key)) status.notAuthorized(node);
-      else status.done(node, 'listening', !!(account && tokens.saveProblem(account.handle.key)));
+      else status.done(node, t('oura.status.listening'), !!(account && tokens.saveProblem(account.handle.key)));
     }
 
     /** Anyone can post to a public URL: the status shows why, the log gets at most a few debug lines a minute. */
     function reject(res: HttpRes, code: number, why: string): void {
       replyJson(res, code, { detail: why });
       const now = clock.now();
-      if (rejections.showStatus(why, now)) node.status({ fill: 'red', shape: 'ring', text: `rejected: ${why}` });
-      const line = rejections.logLine(`Rejected a request to ${path} (${code}): ${why}`, now);
+      if (rejections.showStatus(why, now)) node.status({ fill: 'red', shape: 'ring', text: t('oura.status.rejected', { why }) });
+      const line = rejections.logLine(t('oura.webhook.log.rejected', { path, code, why }), now);
       if (line) node.debug(line);
     }
 
@@ -103,11 +104,11 @@ export = function register(RED: Red): void {
       const q = queryOf(req);
       const given = typeof q.verification_token === 'string' ? q.verification_token : '';
       const expected = verificationToken();
-      if (!expected) return reject(res, 401, 'the node has no verification token');
-      if (!given || !sameSecret(given, expected)) return reject(res, 401, 'wrong verification token');
-      if (typeof q.challenge !== 'string' || !q.challenge) return reject(res, 400, 'no challenge');
+      if (!expected) return reject(res, 401, t('oura.webhook.rejected.noToken'));
+      if (!given || !sameSecret(given, expected)) return reject(res, 401, t('oura.webhook.rejected.wrongToken'));
+      if (typeof q.challenge !== 'string' || !q.challenge) return reject(res, 400, t('oura.webhook.rejected.noChallenge'));
       replyJson(res, 200, { challenge: q.challenge });
-      node.log(`Answered Oura's verification call on ${path}`);
+      node.log(t('oura.webhook.log.verified', { path }));
       showListening();
     }
 
@@ -117,7 +118,7 @@ export = function register(RED: Red): void {
         recent: () => recentEventsFor(path, replayWindow),
       });
       if (v.kind === 'rejected') return reject(res, v.code, v.why);
-      if (v.kind === 'unavailable') return replyJson(res, 503, { detail: 'The webhook cannot check signatures yet.' }, { 'Retry-After': '60' });
+      if (v.kind === 'unavailable') return replyJson(res, 503, { detail: t('oura.webhook.reply.noSecret') }, { 'Retry-After': '60' });
       const { event } = v;
       const claim = v.kind === 'duplicate' ? 'duplicate' : await claimDelivery(path, event);
       // Not handed to the flows after all: the replay memory must let Oura's retry through.
@@ -125,12 +126,12 @@ export = function register(RED: Red): void {
       if (claim === 'unavailable') {
         letGo();
         // Several Node-REDs share the events through Redis, which cannot be reached: Oura retries later.
-        replyJson(res, 503, { detail: 'The webhook cannot reach its shared store: retry later.' }, { 'Retry-After': '30' });
+        replyJson(res, 503, { detail: t('oura.webhook.reply.noSharedStore') }, { 'Retry-After': '30' });
         return;
       }
       if (claim === 'duplicate') {
         replyJson(res, 200, { status: 'duplicate' });
-        node.debug(`Dropped a repeated delivery of ${event.event_type} ${event.data_type} ${event.object_id ?? ''}`);
+        node.debug(t('oura.webhook.log.duplicate', { event: event.event_type, data: event.data_type, id: event.object_id ?? '' }));
         return;
       }
       // Oura wants an answer within 10 s whatever the flow does next.
@@ -152,9 +153,9 @@ export = function register(RED: Red): void {
       let run: Promise<void>;
       if (req.method === 'POST') run = receive(req, res);
       else if (req.method === 'GET' || req.method === 'HEAD') run = Promise.resolve().then(() => verify(req, res));
-      else run = Promise.resolve(replyJson(res, 405, { detail: 'Method Not Allowed' }, { Allow: 'GET, POST' }));
+      else run = Promise.resolve(replyJson(res, 405, { detail: t('oura.webhook.reply.methodNotAllowed') }, { Allow: 'GET, POST' }));
       run.catch((err) => {
-        replyJson(res, 500, { detail: 'Internal error' });
+        replyJson(res, 500, { detail: t('oura.admin.internalError') });
         node.error(asError(err));
       });
     };
@@ -163,7 +164,7 @@ export = function register(RED: Red): void {
     async function deliver(event: OuraEvent): Promise<boolean> {
       const owner = await accountFor(accountsOf(RED, account, lastApp?.clientId), event.user_id, clock.now(), (m) => node.debug(m));
       if (!owner) {
-        node.debug(`Dropped a ${event.event_type} ${event.data_type} event for Oura user ${event.user_id}: no deployed Oura account is authorized by that user`);
+        node.debug(t('oura.webhook.log.noOwner', { event: event.event_type, data: event.data_type, user: event.user_id }));
         return true;
       }
       const collection = findCollection(event.data_type);
@@ -228,22 +229,22 @@ export = function register(RED: Red): void {
           wake.at(clock.now() + RETRY_MS);
           return;
         }
-        for (const s of out.created) node.log(`Subscribed to ${s.event_type} ${s.data_type} events at ${url}`);
-        for (const s of out.moved) node.log(`Moved the ${s.event_type} ${s.data_type} subscription to ${url}`);
-        for (const s of out.renewed) node.log(`Renewed the ${s.event_type} ${s.data_type} subscription until ${s.expiration_time}`);
-        for (const f of out.failed) node.warn(`Webhook subscription ${f.event_type} ${f.data_type}: ${f.error}`);
+        for (const s of out.created) node.log(t('oura.webhook.log.subscribed', { event: s.event_type, data: s.data_type, url }));
+        for (const s of out.moved) node.log(t('oura.webhook.log.moved', { event: s.event_type, data: s.data_type, url }));
+        for (const s of out.renewed) node.log(t('oura.webhook.log.renewed', { event: s.event_type, data: s.data_type, until: s.expiration_time }));
+        for (const f of out.failed) node.warn(t('oura.webhook.log.subscriptionFailed', { event: f.event_type, data: f.data_type, error: f.error }));
         let next = nextCheck(out.own.map((s) => s.expiration_time), clock.now());
         if (out.failed.length) {
           next = Math.min(next ?? Infinity, clock.now() + RETRY_MS);
-          node.status({ fill: 'yellow', shape: 'ring', text: `${plural(out.failed.length, 'subscription')} failed` });
+          node.status({ fill: 'yellow', shape: 'ring', text: t('oura.status.subscriptionsFailed', { count: out.failed.length }) });
         } else {
           showListening();
         }
         if (next !== undefined) wake.at(next);
       } catch (err) {
         if (closed) return;
-        node.warn(`Could not look after the webhook subscriptions: ${reason(err)}`);
-        node.status({ fill: 'yellow', shape: 'ring', text: 'subscriptions: error' });
+        node.warn(t('oura.webhook.log.maintainFailed', { reason: reason(err) }));
+        node.status({ fill: 'yellow', shape: 'ring', text: t('oura.status.subscriptionsError') });
         wake.at(clock.now() + RETRY_MS);
       } finally {
         looking = false;
@@ -256,14 +257,14 @@ export = function register(RED: Red): void {
 
     let stopWatching: () => void = () => undefined;
     if (setupError) {
-      node.status({ fill: 'red', shape: 'ring', text: 'not configured' });
+      node.status({ fill: 'red', shape: 'ring', text: t('oura.status.notConfigured') });
       node.error(setupError);
     } else {
       routes = routesFor(RED.httpNode!);
       if (!routes.claim(path, endpoint)) {
         routes = undefined;
-        setupError = `Another oura webhook node already serves ${path}: give this one another path`;
-        node.status({ fill: 'red', shape: 'ring', text: 'path in use' });
+        setupError = t('oura.webhook.setup.pathInUse', { path });
+        node.status({ fill: 'red', shape: 'ring', text: t('oura.status.pathInUse') });
         node.error(setupError);
       } else {
         node.webhook = {
@@ -272,7 +273,7 @@ export = function register(RED: Red): void {
           accountId: account!.id,
           app: () => {
             const a = app();
-            if (!a) throw new Error('The Oura account has no Client ID or Client Secret');
+            if (!a) throw new Error(t('oura.webhook.admin.noClient'));
             return a;
           },
           verificationToken,
@@ -298,10 +299,10 @@ export = function register(RED: Red): void {
       if (!removed || !url || !a || !routes) return done();
       // Deleted from the flows: its subscriptions go too (a 410 from the retired path cancels any left).
       withTimeout(removeAll({ app: a, callbackUrl: url }), CLOSE_TIMEOUT_MS).then((r) => {
-        if (r.deleted) node.log(`Deleted ${plural(r.deleted, 'webhook subscription')} of ${url}`);
-        for (const f of r.failed) node.warn(`Could not delete the ${f.event_type} ${f.data_type} subscription: ${f.error}`);
+        if (r.deleted) node.log(t('oura.webhook.log.deleted', { count: r.deleted, url }));
+        for (const f of r.failed) node.warn(t('oura.webhook.log.deleteFailed', { event: f.event_type, data: f.data_type, error: f.error }));
       }, (err) => {
-        node.warn(`Could not delete the webhook subscriptions of ${url}: ${reason(err)}`);
+        node.warn(t('oura.webhook.log.deleteAllFailed', { url, reason: reason(err) }));
       }).then(done, done);
     });
   }

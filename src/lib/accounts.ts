@@ -3,6 +3,7 @@
  * then the only deployed Oura account is the one. None, or several, is a setup problem the node's status names.
  */
 import { NoAccountError } from './errors';
+import { t } from './i18n';
 import type { OuraAccountNode, RED } from './red';
 
 export function deployedAccounts(RED: RED): OuraAccountNode[] {
@@ -21,13 +22,13 @@ export function resolveAccount(RED: RED, configured: string | undefined): OuraAc
   if (id) {
     const a = RED.nodes.getNode(id) as OuraAccountNode | null;
     if (a && a.type === 'oura-account' && a.handle) return a;
-    throw new NoAccountError('The Oura account this node names is not deployed (deleted or disabled): open this node and pick an Oura account, then Deploy', false);
+    throw new NoAccountError(t('oura.errors.accountNotDeployed'), false);
   }
   const all = deployedAccounts(RED);
   if (all.length === 1) return all[0];
   if (!all.length) {
-    throw new NoAccountError('There is no Oura account yet: open this node, click the pencil next to Account to add one, Authorize, then Update and Deploy', false);
+    throw new NoAccountError(t('oura.errors.noAccountYet'), false);
   }
   const names = all.map((a) => `"${a.name || a.id}"`).join(', ');
-  throw new NoAccountError(`Several Oura accounts are deployed (${names}): open this node, pick one under Account, then Deploy`, true);
+  throw new NoAccountError(t('oura.errors.severalAccounts', { names }), true);
 }

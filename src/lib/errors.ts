@@ -6,6 +6,8 @@
  * the sentence alone (no class name in front) and `code` a stable code flows can test (the nodes' help lists them).
  * What Oura itself said (HTTP status, its own text) goes on `msg.ouraError` through `details()`.
  */
+import { t } from './i18n';
+
 export class OuraError extends Error {
   /** Short text for the node status (a few words). */
   readonly status: string;
@@ -31,7 +33,7 @@ export class OuraError extends Error {
 
 /** The message or the node's settings are wrong: nothing was sent to Oura. */
 export class InputError extends OuraError {
-  constructor(message: string, status = 'invalid input', code = 'OURA_INVALID_INPUT') {
+  constructor(message: string, status = t('oura.status.invalidInput'), code = 'OURA_INVALID_INPUT') {
     super(message, status, code);
   }
 }
@@ -39,28 +41,28 @@ export class InputError extends OuraError {
 /** No Oura account to use: none selected and none, or several, deployed. */
 export class NoAccountError extends InputError {
   constructor(message: string, several: boolean) {
-    super(message, several ? 'pick an account' : 'no account', 'OURA_NO_ACCOUNT');
+    super(message, several ? t('oura.status.pickAccount') : t('oura.status.noAccount'), 'OURA_NO_ACCOUNT');
   }
 }
 
 /** The account was never authorized (or was disconnected): the user must click Authorize. */
 export class NotAuthorizedError extends OuraError {
   constructor(message: string) {
-    super(message, 'not authorized', 'OURA_NOT_AUTHORIZED');
+    super(message, t('oura.status.notAuthorized'), 'OURA_NOT_AUTHORIZED');
   }
 }
 
 /** Oura refused to renew the authorization: the user must click Authorize again. */
 export class ReauthRequiredError extends OuraError {
   constructor(message: string) {
-    super(message, 're-authorization needed', 'OURA_REAUTH_REQUIRED');
+    super(message, t('oura.status.reauthRequired'), 'OURA_REAUTH_REQUIRED');
   }
 }
 
-function codeForHttp(httpStatus: number, status?: string): string {
+function codeForHttp(httpStatus: number): string {
   if (httpStatus === 429) return 'OURA_RATE_LIMITED';
   if (httpStatus === 404) return 'OURA_NOT_FOUND';
-  if (httpStatus === 401 || httpStatus === 403) return /scope/.test(status ?? '') ? 'OURA_MISSING_SCOPE' : 'OURA_ACCESS_REFUSED';
+  if (httpStatus === 401 || httpStatus === 403) return 'OURA_ACCESS_REFUSED';
   if (httpStatus === 400 || httpStatus === 422) return 'OURA_REQUEST_REFUSED';
   return 'OURA_HTTP_ERROR';
 }
@@ -69,8 +71,9 @@ function codeForHttp(httpStatus: number, status?: string): string {
 export class OuraHttpError extends OuraError {
   readonly httpStatus: number;
   readonly detail?: string;
-  constructor(message: string, httpStatus: number, detail?: string, status?: string) {
-    super(message, status ?? `HTTP ${httpStatus}`, codeForHttp(httpStatus, status));
+  /** `code` only where the status alone does not tell (a 401/403 for a missing scope): the status text is translated. */
+  constructor(message: string, httpStatus: number, detail?: string, status?: string, code = codeForHttp(httpStatus)) {
+    super(message, status ?? t('oura.status.http', { status: httpStatus }), code);
     this.httpStatus = httpStatus;
     this.detail = detail;
   }
@@ -85,7 +88,7 @@ export class NetworkError extends OuraError {
   /** The system's code (ECONNREFUSED, ETIMEDOUT, ...). */
   readonly systemCode: string;
   constructor(message: string, systemCode: string) {
-    super(message, systemCode === 'ETIMEDOUT' ? 'timeout' : 'network error', 'OURA_NETWORK');
+    super(message, systemCode === 'ETIMEDOUT' ? t('oura.status.timeout') : t('oura.status.networkError'), 'OURA_NETWORK');
     this.systemCode = systemCode;
   }
 
@@ -101,7 +104,7 @@ export class TokenError extends OuraError {
   /** The server's own words (error_description / detail), for telling refusals apart; not always shown. */
   readonly detail?: string;
   constructor(message: string, httpStatus?: number, oauthError?: string, detail?: string) {
-    super(message, 'token error', 'OURA_TOKEN_ERROR');
+    super(message, t('oura.status.tokenError'), 'OURA_TOKEN_ERROR');
     this.httpStatus = httpStatus;
     this.oauthError = oauthError;
     this.detail = detail;
@@ -119,7 +122,7 @@ export class TokenError extends OuraError {
 /** Oura's answer was not what its API promises (garbage JSON, a paging cycle, too many pages). */
 export class ProtocolError extends OuraError {
   constructor(message: string) {
-    super(message, 'bad answer from Oura', 'OURA_BAD_ANSWER');
+    super(message, t('oura.status.badAnswerFromOura'), 'OURA_BAD_ANSWER');
   }
 }
 

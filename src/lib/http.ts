@@ -1,6 +1,7 @@
 import axios, { AxiosError } from 'axios';
 import { NetworkError } from './errors';
 import { timing } from './retry';
+import { t } from './i18n';
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -61,8 +62,10 @@ function toNetworkError(err: unknown, url: string): NetworkError {
   const e = err as AxiosError;
   let code = typeof e?.code === 'string' ? e.code : 'ENETWORK';
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(String(e?.message))) code = 'ETIMEDOUT';
-  const what = code === 'ETIMEDOUT' ? 'timed out' : code === 'ECONNREFUSED' ? 'connection refused' : `failed (${code})`;
-  return new NetworkError(`Request to ${hostOf(url)} ${what}`, code);
+  const host = hostOf(url);
+  const message = code === 'ETIMEDOUT' ? t('oura.errors.requestTimedOut', { host })
+    : code === 'ECONNREFUSED' ? t('oura.errors.requestRefused', { host }) : t('oura.errors.requestFailed', { host, code });
+  return new NetworkError(message, code);
 }
 
 /** The host of a URL, for messages: never the path or query, which may carry a token. */

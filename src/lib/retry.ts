@@ -3,6 +3,8 @@
  * 5xx and network errors with bounded exponential backoff; token calls only when the request certainly
  * never reached Oura (see oauth.ts).
  */
+import { t } from './i18n';
+
 export interface RetryTiming {
   /** First backoff delay; doubled each attempt. */
   baseDelayMs: number;
@@ -53,13 +55,13 @@ export function isRetryableStatus(status: number): boolean {
 /** Rejects when `p` has not settled within `ms` (the work itself goes on; its answer is dropped). */
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
-    t.unref?.();
+    const timer = setTimeout(() => reject(new Error(t('oura.errors.noAnswerWithin', { seconds: ms / 1000 }))), ms);
+    timer.unref?.();
     p.then((v) => {
-      clearTimeout(t);
+      clearTimeout(timer);
       resolve(v);
     }, (err) => {
-      clearTimeout(t);
+      clearTimeout(timer);
       reject(err);
     });
   });

@@ -1,4 +1,5 @@
 import { NoAccountError, NotAuthorizedError, OuraError } from './errors';
+import { t } from './i18n';
 import type { RedNode } from './red';
 
 type Shown = { fill?: string; shape?: string; text?: string } | Record<string, never>;
@@ -24,18 +25,18 @@ function mmss(ms: number): string {
 
 /** Node status in one place, so every node shows the same states the same way. Any new status ends a countdown. */
 export const status = {
-  fetching(node: RedNode, text = 'fetching'): void {
+  fetching(node: RedNode, text = t('oura.status.fetching')): void {
     show(node, { fill: 'blue', shape: 'dot', text });
   },
   /** A retry after `delayMs`: long waits (Oura's Retry-After) count down each second until the retry. */
   retrying(node: RedNode, reason: string, delayMs = 0, now: () => number = Date.now): void {
     if (delayMs < COUNTDOWN_FROM_MS) {
-      show(node, { fill: 'yellow', shape: 'ring', text: `retrying: ${reason}` });
+      show(node, { fill: 'yellow', shape: 'ring', text: t('oura.status.retrying', { reason }) });
       return;
     }
     const until = now() + delayMs;
-    const tick = () => node.status({ fill: 'yellow', shape: 'ring', text: `${reason}: retrying in ${mmss(until - now())}` });
-    show(node, { fill: 'yellow', shape: 'ring', text: `${reason}: retrying in ${mmss(delayMs)}` });
+    const tick = () => node.status({ fill: 'yellow', shape: 'ring', text: t('oura.status.retryingIn', { reason, wait: mmss(until - now()) }) });
+    show(node, { fill: 'yellow', shape: 'ring', text: t('oura.status.retryingIn', { reason, wait: mmss(delayMs) }) });
     const timer = setInterval(() => {
       if (now() >= until) {
         clearInterval(timer);
@@ -53,19 +54,19 @@ export const status = {
     show(node, { fill: 'yellow', shape: 'ring', text: why });
   },
   done(node: RedNode, text: string, unsaved = false): void {
-    show(node, unsaved ? { fill: 'yellow', shape: 'ring', text: `${text}; tokens not saved to disk` } : { fill: 'green', shape: 'dot', text });
+    show(node, unsaved ? { fill: 'yellow', shape: 'ring', text: t('oura.status.unsaved', { text }) } : { fill: 'green', shape: 'dot', text });
   },
   notAuthorized(node: RedNode): void {
-    show(node, { fill: 'yellow', shape: 'ring', text: 'not authorized' });
+    show(node, { fill: 'yellow', shape: 'ring', text: t('oura.status.notAuthorized') });
   },
   /** Pages fetched so far, and how many of the asked days they cover (when the range is days). */
   progress(node: RedNode, pages: number, days?: { covered: number; total: number }): void {
-    const of = days && days.total > 1 ? `, ${days.covered} of ${days.total} days` : '';
-    show(node, { fill: 'blue', shape: 'dot', text: `page ${pages}${of}` });
+    const text = days && days.total > 1 ? t('oura.status.pageOfDays', { page: pages, covered: days.covered, total: days.total }) : t('oura.status.page', { page: pages });
+    show(node, { fill: 'blue', shape: 'dot', text });
   },
   /** Red for what went wrong; yellow for what the user has yet to set up (no account, not authorized). */
   failed(node: RedNode, err: unknown): void {
-    const text = err instanceof OuraError ? err.status : 'error';
+    const text = err instanceof OuraError ? err.status : t('oura.status.error');
     const todo = err instanceof NotAuthorizedError || err instanceof NoAccountError;
     show(node, { fill: todo ? 'yellow' : 'red', shape: 'ring', text });
   },
@@ -73,11 +74,6 @@ export const status = {
     show(node, {});
   },
 };
-
-/** `1 document`, `3 documents`. */
-export function plural(n: number, what = 'document'): string {
-  return `${n} ${what}${n === 1 ? '' : 's'}`;
-}
 
 export function timeOfDay(d = new Date()): string {
   return d.toTimeString().slice(0, 5);

@@ -12,6 +12,7 @@ import type { OuraAccountNode, RED } from '../red';
 import { normalizeScopes, scopesToRequest } from '../oauth/scopes';
 import { isHttpUrl, str } from './http';
 import * as tokens from '../store/tokens';
+import { t } from '../i18n';
 
 /** The deployed oura-account node with this id, if any. */
 export function deployedAccount(RED: RED, id: string): OuraAccountNode | undefined {
@@ -27,21 +28,21 @@ export function deployedAccount(RED: RED, id: string): OuraAccountNode | undefin
 export function dialogClient(RED: RED, b: Record<string, unknown>): { id: string; clientId: string; clientSecret: string; tokenUrl?: string } {
   const id = str(b.id);
   const clientId = str(b.clientId);
-  if (!id) throw new InputError('Missing account id');
-  if (!clientId) throw new InputError('Client ID is empty: copy it from your application on Oura\'s developer site');
+  if (!id) throw new InputError(t('oura.admin.missingAccountId'));
+  if (!clientId) throw new InputError(t('oura.admin.clientIdEmpty'));
   const typedUrl = str(b.tokenUrl);
-  if (typedUrl && !isHttpUrl(typedUrl)) throw new InputError('Token URL must be a full https:// address, or empty for Oura\'s');
+  if (typedUrl && !isHttpUrl(typedUrl)) throw new InputError(t('oura.admin.tokenUrlInvalid'));
   const deployed = deployedAccount(RED, id);
   if (deployed && typedUrl !== (deployed.tokenUrl ?? '').trim()) {
-    throw new InputError('The Token URL differs from the deployed one: deploy the new Token URL first (Update, then Deploy), then try again');
+    throw new InputError(t('oura.admin.tokenUrlNotDeployed'));
   }
   let clientSecret = str(b.clientSecret);
   if (b.useStoredSecret === true) {
     const stored = deployed ? RED.nodes.getCredentials(id)?.clientSecret : undefined;
     clientSecret = typeof stored === 'string' ? stored : '';
-    if (!clientSecret) throw new InputError('No Client Secret is stored for this account yet: type it in the Client Secret field');
+    if (!clientSecret) throw new InputError(t('oura.admin.noStoredSecret'));
   }
-  if (!clientSecret) throw new InputError('Client Secret is empty: copy it from your application on Oura\'s developer site');
+  if (!clientSecret) throw new InputError(t('oura.admin.clientSecretEmpty'));
   return { id, clientId, clientSecret, tokenUrl: typedUrl || undefined };
 }
 
@@ -54,7 +55,7 @@ export interface Started {
 export async function startAuthorization(RED: RED, b: Record<string, unknown>): Promise<Started> {
   const client = dialogClient(RED, b);
   const redirectUri = str(b.redirectUri);
-  if (!isHttpUrl(redirectUri)) throw new InputError('Redirect URI must be a full http:// or https:// address without a #fragment');
+  if (!isHttpUrl(redirectUri)) throw new InputError(t('oura.admin.redirectUriInvalid'));
   const meta = await serverMetadata();
   const { send: scope, leftOut } = scopesToRequest(normalizeScopes(str(b.scopes)), meta.scopesSupported);
   const pkce = pkcePair();
@@ -78,37 +79,33 @@ export async function completeAuthorization(RED: RED, params: Record<string, unk
   // A paste into the wrong account's dialog must not use up the state of the real authorization.
   const peeked = await pendingStore.peek(state);
   if (expectedKey && peeked && peeked.accountKey !== expectedKey) {
-    return { status: 400, title: 'Wrong account', text: 'This address belongs to an authorization of another Oura account node.' };
+    return { status: 400, title: t('oura.admin.wrongAccount.title'), text: t('oura.admin.wrongAccount.text') };
   }
   const p = await pendingStore.take(state);
   if (!p) {
-    return {
-      status: 400,
-      title: 'Authorization link expired or unknown',
-      text: 'This authorization was not started here, was already used, or is older than 10 minutes. Click Authorize again in the Oura account node.',
-    };
+    return { status: 400, title: t('oura.admin.unknownState.title'), text: t('oura.admin.unknownState.text') };
   }
   // RFC 9207: an answer that names another authorization server is not Oura's answer to this request.
   if (params.iss !== undefined && str(params.iss) !== p.issuer) {
-    return { status: 400, title: 'Answer from another server', text: `The redirect names the issuer ${str(params.iss)}, not Oura's (${p.issuer}). Nothing was changed; click Authorize again.` };
+    return { status: 400, title: t('oura.admin.otherIssuer.title'), text: t('oura.admin.otherIssuer.text', { issuer: str(params.iss), expected: p.issuer }) };
   }
   if (params.error !== undefined) {
     const reason = str(params.error_description) || str(params.error);
-    return { status: 400, title: 'Authorization was not granted', text: `Oura said: ${reason}. Nothing was changed; click Authorize again to retry.` };
+    return { status: 400, title: t('oura.admin.notGranted.title'), text: t('oura.admin.notGranted.text', { reason }) };
   }
   const code = str(params.code);
-  if (!code) return { status: 400, title: 'No authorization code', text: 'Oura did not send a code. Click Authorize again.' };
+  if (!code) return { status: 400, title: t('oura.admin.noCode.title'), text: t('oura.admin.noCode.text') };
   try {
     const set = await requestToken({ grant_type: 'authorization_code', code, redirect_uri: p.redirectUri, code_verifier: p.codeVerifier }, p, { configuredUrl: p.tokenUrl });
     const deployed = !!deployedAccount(RED, p.accountKey);
     const record = tokens.saveAuthorization(p.accountKey, set, p.clientId, deployed);
     tokens.setUser(p.accountKey, await whoAmI(set.accessToken), record.authorizedAt);
-    const scopes = set.scopes.length ? ` Granted scopes: ${set.scopes.join(', ')}.` : '';
-    const deploy = deployed ? '' : ' In the Oura account dialog, click Update (or Add), then Deploy.';
-    return { status: 200, title: 'Authorization succeeded', text: `Node-RED can now read your Oura data.${scopes}${deploy} This window closes by itself; if it does not, close it.` };
+    const scopes = set.scopes.length ? t('oura.admin.succeeded.scopes', { scopes: set.scopes.join(', ') }) : '';
+    const deploy = deployed ? '' : t('oura.admin.succeeded.deploy');
+    return { status: 200, title: t('oura.admin.succeeded.title'), text: t('oura.admin.succeeded.text', { scopes, deploy }) };
   } catch (err) {
-    const message = err instanceof OuraError ? err.message : 'unexpected error';
-    return { status: 502, title: 'Authorization failed', text: `${message}. Check the Client ID and Secret and that the Redirect URI registered at Oura is exactly ${p.redirectUri}, then click Authorize again.` };
+    const message = err instanceof OuraError ? err.message : t('oura.common.unexpectedError');
+    return { status: 502, title: t('oura.admin.failed.title'), text: t('oura.admin.failed.text', { message, redirectUri: p.redirectUri }) };
   }
 }
 

@@ -2,6 +2,7 @@
 import { InputError, OuraError, OuraHttpError } from '../errors';
 import { parseJson } from '../http';
 import type { Handler, Req, Res } from '../red';
+import { t } from '../i18n';
 
 const MAX_BODY = 64 * 1024;
 
@@ -12,7 +13,7 @@ export async function jsonBody(req: Req): Promise<Record<string, unknown>> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new InputError('Request body too large');
+    if (size > MAX_BODY) throw new InputError(t('oura.admin.bodyTooLarge'));
     chunks.push(chunk as Buffer);
   }
   const parsed = parseJson(Buffer.concat(chunks).toString('utf8'));
@@ -42,7 +43,7 @@ function fail(res: Res, err: unknown): void {
   if (err instanceof InputError) res.status(400).json({ error: err.message });
   else if (err instanceof OuraHttpError) res.status(502).json({ error: err.message, status: err.httpStatus });
   else if (err instanceof OuraError) res.status(502).json({ error: err.message });
-  else res.status(500).json({ error: 'Internal error' });
+  else res.status(500).json({ error: t('oura.admin.internalError') });
 }
 
 /** An async admin route whose every failure ends in a JSON answer. */
@@ -66,17 +67,17 @@ function header(req: Req, name: string): string | undefined {
  */
 export function crossSiteReason(headers: { 'sec-fetch-site'?: string; origin?: string; host?: string; 'x-forwarded-host'?: string }): string | undefined {
   const site = (headers['sec-fetch-site'] ?? '').toLowerCase();
-  if (site === 'cross-site' || site === 'same-site') return `the request came from another site (Sec-Fetch-Site: ${site})`;
+  if (site === 'cross-site' || site === 'same-site') return t('oura.admin.crossSite.fetchSite', { site });
   const origin = headers.origin;
   if (origin === undefined || origin === '') return undefined;
   let originHost: string;
   try {
     originHost = new URL(origin).host.toLowerCase();
   } catch {
-    return 'the request came from an opaque origin';
+    return t('oura.admin.crossSite.opaque');
   }
   const hosts = [headers.host, ...(headers['x-forwarded-host'] ?? '').split(',')].map((h) => (h ?? '').trim().toLowerCase()).filter(Boolean);
-  return hosts.includes(originHost) ? undefined : `the request came from ${originHost}, not from this editor`;
+  return hosts.includes(originHost) ? undefined : t('oura.admin.crossSite.origin', { origin: originHost });
 }
 
 /**
@@ -89,11 +90,11 @@ export const sameSiteJson: Handler = (req, res, next) => {
     'sec-fetch-site': header(req, 'sec-fetch-site'), origin: header(req, 'origin'), host: header(req, 'host'), 'x-forwarded-host': header(req, 'x-forwarded-host'),
   });
   if (why) {
-    res.status(403).json({ error: `Refused: ${why}. Use the Node-RED editor.` });
+    res.status(403).json({ error: t('oura.admin.crossSite.refused', { why }) });
     return;
   }
   if (!JSON_TYPE.test(header(req, 'content-type') ?? '')) {
-    res.status(415).json({ error: 'This route takes a JSON body (Content-Type: application/json), as the editor sends it.' });
+    res.status(415).json({ error: t('oura.admin.jsonOnly') });
     return;
   }
   next?.();

@@ -8,7 +8,7 @@ import { systemTimeZone } from '../data/dates';
 import { InputError } from '../errors';
 import type { RED, Res } from '../red';
 import * as tokens from '../store/tokens';
-
+import { t } from '../i18n';
 
 /** What the dialog shows: never a token. */
 export interface AuthStatus {
@@ -62,9 +62,9 @@ function page(res: Res, status: number, title: string, text: string): void {
 }
 
 const REVOCATION_TEXT = {
-  revoked: 'Disconnected: tokens forgotten here and revoked at Oura.',
-  failed: 'Disconnected: tokens forgotten here; Oura did not confirm the revocation (it may be unreachable).',
-  skipped: 'Disconnected: tokens forgotten here. Revocation at Oura was skipped: this account has no deployed Client Secret for that authorization.',
+  revoked: () => t('oura.admin.disconnected.revoked'),
+  failed: () => t('oura.admin.disconnected.failed'),
+  skipped: () => t('oura.admin.disconnected.skipped'),
 };
 
 export function registerAdminRoutes(RED: RED): void {
@@ -88,10 +88,10 @@ export function registerAdminRoutes(RED: RED): void {
     try {
       url = new URL(str(b.url));
     } catch {
-      throw new InputError('Paste the whole address from the browser\'s address bar, starting with http:// or https://');
+      throw new InputError(t('oura.admin.pasteWholeAddress'));
     }
     const params = Object.fromEntries(url.searchParams.entries());
-    if (!params.state) throw new InputError('That address has no state parameter: paste the address Oura redirected to (it contains code= and state=)');
+    if (!params.state) throw new InputError(t('oura.admin.pasteNoState'));
     const out = await completeAuthorization(RED, params, id || undefined);
     res.status(out.status).json({ ok: out.status < 400, title: out.title, message: out.text, status: id ? statusOf(RED, id) : undefined });
   }));
@@ -117,6 +117,6 @@ export function registerAdminRoutes(RED: RED): void {
     const account = deployedAccount(RED, id);
     const creds = account?.handle?.credentials();
     const revocation = await tokens.forget(id, { client: creds && creds.clientSecret ? creds : undefined });
-    res.json({ ...statusOf(RED, id), revocation, message: REVOCATION_TEXT[revocation] });
+    res.json({ ...statusOf(RED, id), revocation, message: REVOCATION_TEXT[revocation]() });
   }));
 }

@@ -4,6 +4,7 @@ import { errorDetail, parseJson, send } from '../http';
 import { backoffDelay, isRetryableStatus, parseRetryAfter, timing } from '../retry';
 import type { AccountHandle } from '../red';
 import * as tokens from '../store/tokens';
+import { t } from '../i18n';
 
 export type { AccountHandle } from '../red';
 
@@ -15,23 +16,23 @@ function httpError(status: number, body: unknown, path: string, scopeHint?: stri
   const detail = text ? `: ${text}` : '';
   switch (status) {
     case 400:
-      return new OuraHttpError(`Oura rejected the request for ${path} (400)${detail}`, status, text);
+      return new OuraHttpError(t('oura.errors.data400', { path, detail }), status, text);
     case 401:
       return new OuraHttpError(
-        `Oura refused access to ${path} (401) even after renewing the token${detail}. ${scopeHint ?? 'The scope this data needs was probably not granted'}: tick it in the Oura account node and click Authorize again.`,
-        status, text, 'missing scope?');
+        t('oura.errors.data401', { path, detail, hint: scopeHint ?? t('oura.errors.scopeProbablyNotGranted') }),
+        status, text, t('oura.status.missingScope'), 'OURA_MISSING_SCOPE');
     case 403:
       return new OuraHttpError(
-        `Oura refused access to ${path} (403: missing scope or lapsed Oura membership)${detail}. ${scopeHint ? `${scopeHint}. ` : ''}Check the scopes granted to the Oura account node (re-authorize to grant more) and the Oura membership.`,
-        status, text, 'missing scope or membership');
+        t('oura.errors.data403', { path, detail, hint: scopeHint ? `${scopeHint}. ` : '' }),
+        status, text, t('oura.status.missingScopeOrMembership'), 'OURA_MISSING_SCOPE');
     case 404:
-      return new OuraHttpError(`Oura has no ${path} (404)${detail}`, status, text, 'document not found');
+      return new OuraHttpError(t('oura.errors.data404', { path, detail }), status, text, t('oura.status.documentNotFound'));
     case 422:
-      return new OuraHttpError(`Oura could not process the request for ${path} (422)${detail}`, status, text, 'invalid request');
+      return new OuraHttpError(t('oura.errors.data422', { path, detail }), status, text, t('oura.status.invalidRequest'));
     case 429:
-      return new OuraHttpError(`Oura's rate limit was hit for ${path} (429) and retries ran out${detail}`, status, text, 'rate limited');
+      return new OuraHttpError(t('oura.errors.data429', { path, detail }), status, text, t('oura.status.rateLimited'));
     default:
-      return new OuraHttpError(`Oura answered ${status} for ${path}${detail}`, status, text);
+      return new OuraHttpError(t('oura.errors.dataHttp', { status, path, detail }), status, text);
   }
 }
 
@@ -40,8 +41,8 @@ function rateLimitedFor(path: string, waitMs: number): OuraHttpError {
   const minutes = Math.ceil(waitMs / 60_000);
   const until = new Date(timing.now() + waitMs).toTimeString().slice(0, 5);
   return new OuraHttpError(
-    `Oura's rate limit was hit for ${path}: Oura asks to wait ${minutes} minutes (Retry-After), longer than the ${Math.round(timing.maxRetryAfterMs / 60_000)} minutes a message waits. Try again after ${until}.`,
-    429, undefined, `rate limited: wait ${minutes} min`);
+    t('oura.errors.rateLimitedFor', { path, minutes, limit: Math.round(timing.maxRetryAfterMs / 60_000), until }),
+    429, undefined, t('oura.status.rateLimitedWait', { minutes }));
 }
 
 export interface GetOptions {
@@ -81,11 +82,11 @@ export async function getJson(account: AccountHandle, path: string, query: Query
       if (body === undefined) {
         if (transient < timing.maxRetries) {
           const delay = backoffDelay(transient++);
-          opts.onRetry?.('bad answer', delay);
+          opts.onRetry?.(t('oura.status.badAnswer'), delay);
           await timing.sleep(delay);
           continue;
         }
-        throw new ProtocolError(`Oura answered ${path} with something that is not JSON`);
+        throw new ProtocolError(t('oura.errors.notJson', { path }));
       }
       return body;
     }
@@ -102,14 +103,14 @@ export async function getJson(account: AccountHandle, path: string, query: Query
       if (wait > timing.maxRetryAfterMs) throw rateLimitedFor(path, wait);
       if (transient < timing.maxRetries) {
         transient++;
-        opts.onRetry?.('rate limited', wait);
+        opts.onRetry?.(t('oura.status.rateLimited'), wait);
         await timing.sleep(wait);
         continue;
       }
     }
     if (res.status !== 429 && isRetryableStatus(res.status) && transient < timing.maxRetries) {
       const delay = backoffDelay(transient++);
-      opts.onRetry?.(`HTTP ${res.status}`, delay);
+      opts.onRetry?.(t('oura.status.http', { status: res.status }), delay);
       await timing.sleep(delay);
       continue;
     }
@@ -151,15 +152,15 @@ export async function forEachPage(
   for (;;) {
     const body = await getJson(account, path, next ? { ...query, next_token: next } : query, opts);
     if (!body || typeof body !== 'object' || !Array.isArray((body as { data?: unknown }).data)) {
-      throw new ProtocolError(`Oura answered ${path} without a data array`);
+      throw new ProtocolError(t('oura.errors.noDataArray', { path }));
     }
     const env = body as { data: unknown[]; next_token?: string | null };
     const token = env.next_token;
     await onPage(env.data, page++, !token);
     if (!token) return page;
-    if (seen.has(token)) throw new ProtocolError(`Oura sent the same next_token twice for ${path}: stopped to avoid a loop`);
+    if (seen.has(token)) throw new ProtocolError(t('oura.errors.pagingCycle', { path }));
     if (page >= maxPages) {
-      throw new ProtocolError(`${path} has more than ${maxPages} pages: ask for a shorter range`);
+      throw new ProtocolError(t('oura.errors.tooManyPages', { path, maxPages }));
     }
     seen.add(token);
     next = token;

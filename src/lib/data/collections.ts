@@ -2,6 +2,8 @@
  * What the package knows about each Oura collection: how it is filtered, whether it has single
  * documents, and which scope it needs (the spec does not say; this is what clients observed).
  */
+import { t } from '../i18n';
+
 export type RangeKind =
   /** start_date/end_date, documents carry `day`. */
   | 'day'
@@ -58,5 +60,5 @@ export function findCollection(name: string): CollectionInfo | undefined {
 }
 
 export function scopeHint(c: CollectionInfo): string {
-  return `${c.name} needs the ${c.scopes.map((s) => `"${s}"`).join(' or ')} scope`;
+  return t('oura.errors.scopeHint', { collection: c.name, scopes: c.scopes.map((s) => `"${s}"`).join(` ${t('oura.common.or')} `) });
 }

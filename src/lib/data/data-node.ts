@@ -6,7 +6,8 @@ import { dayIn, DayRange, isTimeZone, presetRange, RANGE_PRESETS, RangePreset, s
 import { InputError, ReauthRequiredError } from '../errors';
 import { buildRequest, coverage, DataRequest, fetchAll, fetchOne, fetchPages, resolveCollection } from './query';
 import { describeFailure, reportAsSentences } from '../report';
-import { asError, plural, status, timeOfDay } from '../status';
+import { asError, status, timeOfDay } from '../status';
+import { t } from '../i18n';
 import { timing } from '../retry';
 import * as tokens from '../store/tokens';
 
@@ -58,7 +59,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
     let collection: CollectionInfo | undefined;
     let setupError: InputError | undefined;
     try {
-      collection = resolveCollection(configured, 'The node\'s collection');
+      collection = resolveCollection(configured, t('oura.errors.theNodesCollection'));
     } catch (err) {
       setupError = err as InputError;
     }
@@ -67,7 +68,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
     const fields = (config.fields ?? '').split(/[\s,]+/).filter(Boolean);
     const output: OutputMode = config.output === 'each' || config.output === 'page' ? config.output : 'all';
     if (!setupError && !isTimeZone(timeZone)) {
-      setupError = new InputError(`Time zone "${timeZone}" is unknown: use an IANA name such as Europe/Berlin, or leave it empty for Node-RED's`);
+      setupError = new InputError(t('oura.errors.unknownTimeZone', { timeZone }));
     }
 
     // The account is found when the node starts, or (none or several then) again at each message.
@@ -140,7 +141,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
           collection: collection!, defaultRange, timeZone, fields, latest: !!config.latest, allowOverrideCollection: flavour.allowOverrideCollection,
         });
         if (allowed && !allowed.includes(r.collection.name)) {
-          throw new InputError(`This node reads ${allowed.join(', ')}; use an oura data node for ${r.collection.name}`);
+          throw new InputError(t('oura.errors.notThisNodesCollection', { collections: allowed.join(', '), collection: r.collection.name }));
         }
         const handle = useAccount().handle;
         const progress = (docs: unknown[], page: number, last: boolean) => {
@@ -153,7 +154,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
         if (r.documentId || r.collection.bare) {
           msg.payload = await fetchOne(handle, r, opts);
           msg.oura = { ...info, count: 1 };
-          status.done(node, `${r.collection.name} at ${timeOfDay()}`, !!tokens.saveProblem(handle.key));
+          status.done(node, t('oura.status.collectionAt', { collection: r.collection.name, time: timeOfDay() }), !!tokens.saveProblem(handle.key));
           send(msg);
           return;
         }
@@ -171,7 +172,8 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
             send(m);
             progress(docs, page, last);
           }, opts);
-          status.done(node, `${plural(total)} in ${plural(pages, 'page')} at ${timeOfDay()}`, !!tokens.saveProblem(handle.key));
+          const inPages = { documents: t('oura.count.document', { count: total }), pages: t('oura.count.page', { count: pages }), time: timeOfDay() };
+          status.done(node, t('oura.status.documentsInPages', inPages), !!tokens.saveProblem(handle.key));
           return;
         }
 
@@ -179,7 +181,7 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
         const total = docs.length;
         if (config.newOnly) docs = onlyNew(docs);
         if (config.newOnly && docs.length === 0) {
-          status.done(node, `no new documents at ${timeOfDay()}`, !!tokens.saveProblem(handle.key));
+          status.done(node, t('oura.status.noNewDocuments', { time: timeOfDay() }), !!tokens.saveProblem(handle.key));
           return;
         }
         if (output === 'each') {
@@ -196,8 +198,10 @@ export function dataNodeConstructor(RED: NodeRED, flavour: DataNodeFlavour) {
           msg.oura = { ...info, count: docs.length };
           send(msg);
         }
-        const fresh = config.newOnly ? ` (${total - docs.length} unchanged)` : '';
-        status.done(node, `${plural(docs.length)}${fresh} at ${timeOfDay()}`, !!tokens.saveProblem(handle.key));
+        const done = config.newOnly
+          ? t('oura.status.documentsUnchanged', { documents: t('oura.count.document', { count: docs.length }), unchanged: total - docs.length, time: timeOfDay() })
+          : t('oura.status.documentsAt', { count: docs.length, time: timeOfDay() });
+        status.done(node, done, !!tokens.saveProblem(handle.key));
       };
       run().then(() => done(), (err) => {
         status.failed(node, err);

@@ -1,4 +1,5 @@
 import { InputError } from '../errors';
+import { t } from '../i18n';
 
 const DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -107,7 +108,7 @@ export function presetRange(preset: RangePreset, today: string, custom?: { start
     case 'last_30_days':
       return { start: addDays(today, -29), end: today };
     case 'custom':
-      return checkedRange(custom?.startDate, custom?.endDate, 'the node\'s Start date', 'the node\'s End date');
+      return checkedRange(custom?.startDate, custom?.endDate, t('oura.errors.theNodesStartDate'), t('oura.errors.theNodesEndDate'));
   }
 }
 
@@ -116,12 +117,12 @@ export function presetRange(preset: RangePreset, today: string, custom?: { start
  */
 export function checkedRange(start: unknown, end: unknown, startName = 'msg.start_date', endName = 'msg.end_date'): DayRange {
   const has = (v: unknown) => v !== undefined && v !== null && v !== '';
-  if (has(start) && !isDay(start)) throw new InputError(`${startName} must be a date written YYYY-MM-DD, e.g. 2026-11-23 (got ${describe(start)})`);
-  if (has(end) && !isDay(end)) throw new InputError(`${endName} must be a date written YYYY-MM-DD, e.g. 2026-11-23 (got ${describe(end)})`);
+  if (has(start) && !isDay(start)) throw new InputError(t('oura.errors.notADay', { field: startName, got: describe(start) }));
+  if (has(end) && !isDay(end)) throw new InputError(t('oura.errors.notADay', { field: endName, got: describe(end) }));
   const s = (has(start) ? start : end) as string | undefined;
   const e = (has(end) ? end : start) as string | undefined;
-  if (!s || !e) throw new InputError(`Set ${startName} and/or ${endName} (YYYY-MM-DD)`);
-  if (s > e) throw new InputError(`${startName} (${s}) is after ${endName} (${e}): swap them`);
+  if (!s || !e) throw new InputError(t('oura.errors.noDays', { start: startName, end: endName }));
+  if (s > e) throw new InputError(t('oura.errors.daysReversed', { start: startName, startDay: s, end: endName, endDay: e }));
   return { start: s, end: e };
 }
 

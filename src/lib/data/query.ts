@@ -3,6 +3,7 @@ import { CollectionInfo, COLLECTIONS, findCollection, scopeHint } from './collec
 import { addDays, checkedRange, dayIn, daysBetween, DayRange, startOfDay } from './dates';
 import { InputError, OuraHttpError } from '../errors';
 import { timing } from '../retry';
+import { t } from '../i18n';
 
 /** One request as the user means it, resolved from the node's settings and the message. */
 export interface DataRequest {
@@ -22,7 +23,7 @@ export interface DataRequest {
 export function resolveCollection(name: unknown, from: string): CollectionInfo {
   const c = typeof name === 'string' ? findCollection(name) : undefined;
   if (!c) {
-    throw new InputError(`${from} ${JSON.stringify(name)} is not an Oura collection; valid ones: ${COLLECTIONS.map((x) => x.name).join(', ')}`);
+    throw new InputError(t('oura.errors.notACollection', { from, name: JSON.stringify(name), valid: COLLECTIONS.map((x) => x.name).join(', ') }));
   }
   return c;
 }
@@ -31,7 +32,7 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}
 
 export function checkDatetime(value: unknown, field: string): string {
   if (typeof value !== 'string' || !ISO_INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new InputError(`${field} must be an ISO 8601 date-time with a zone, e.g. 2026-11-23T06:30:00+01:00 (got ${JSON.stringify(value)})`);
+    throw new InputError(t('oura.errors.notADatetime', { field, got: JSON.stringify(value) }));
   }
   return value;
 }
@@ -50,8 +51,8 @@ export function buildRequest(
   const req: DataRequest = { collection, timeZone: node.timeZone, fields: node.fields, latest: node.latest };
 
   if (msg.document_id !== undefined && msg.document_id !== '') {
-    if (typeof msg.document_id !== 'string') throw new InputError('msg.document_id must be a string (the id of an Oura document)');
-    if (!collection.single) throw new InputError(`${collection.name} has no single documents: remove msg.document_id`);
+    if (typeof msg.document_id !== 'string') throw new InputError(t('oura.errors.documentIdNotString'));
+    if (!collection.single) throw new InputError(t('oura.errors.noSingleDocuments', { collection: collection.name }));
     req.documentId = msg.document_id;
     return req;
   }
@@ -64,13 +65,13 @@ export function buildRequest(
       if (msg.start_datetime !== undefined) req.startDatetime = checkDatetime(msg.start_datetime, 'msg.start_datetime');
       if (msg.end_datetime !== undefined) req.endDatetime = checkDatetime(msg.end_datetime, 'msg.end_datetime');
       if (req.startDatetime && req.endDatetime && Date.parse(req.startDatetime) >= Date.parse(req.endDatetime)) {
-        throw new InputError(`msg.start_datetime (${req.startDatetime}) is not before msg.end_datetime (${req.endDatetime})`);
+        throw new InputError(t('oura.errors.datetimesReversed', { start: req.startDatetime, end: req.endDatetime }));
       }
       return req;
     }
   } else if (hasDatetime) {
     const field = msg.start_datetime !== undefined ? 'msg.start_datetime' : 'msg.end_datetime';
-    throw new InputError(`${field} applies to heartrate and ring_battery_level only; ${collection.name} takes msg.start_date / msg.end_date (YYYY-MM-DD)`);
+    throw new InputError(t('oura.errors.datetimeNotApplicable', { field, collection: collection.name }));
   }
   if (req.latest && collection.latest && !hasDates) return req;
   req.range = hasDates ? checkedRange(msg.start_date, msg.end_date) : node.defaultRange();
@@ -181,7 +182,7 @@ export async function fetchOne(account: AccountHandle, r: DataRequest, opts: Get
     return await getJson(account, path, baseQuery(r), { scopeHint: scopeHint(c), scopes: c.scopes, ...opts });
   } catch (err) {
     if (err instanceof OuraHttpError && err.httpStatus === 404 && r.documentId) {
-      throw new OuraHttpError(`Oura has no ${c.name} document with id ${JSON.stringify(r.documentId)} (document not found)`, 404, err.detail, 'document not found');
+      throw new OuraHttpError(t('oura.errors.noSuchDocument', { collection: c.name, id: JSON.stringify(r.documentId) }), 404, err.detail, t('oura.status.documentNotFound'));
     }
     throw err;
   }

@@ -8,6 +8,7 @@ import { hostOf } from '../http';
 import { OuraError } from '../errors';
 import { tokenOverride, TokenRole } from './endpoints';
 import { ClientCredentials, refusalKind, requestToken, roleOrder, roleUrl } from './token-requests';
+import { t } from '../i18n';
 
 export type Verdict = 'accepted' | 'refused' | 'unknown';
 
@@ -40,7 +41,7 @@ async function ask(client: ClientCredentials, server: ServerAnswer['server'], co
     const kind = refusalKind(err);
     if (kind === 'invalid_grant' || kind === 'unauthorized_client') return { server, host, verdict: 'accepted' };
     if (kind === 'invalid_client') return { server, host, verdict: 'refused' };
-    return { server, host, verdict: 'unknown', answer: err instanceof OuraError ? err.message : 'no answer' };
+    return { server, host, verdict: 'unknown', answer: err instanceof OuraError ? err.message : t('oura.check.noAnswer') };
   }
 }
 
@@ -49,9 +50,9 @@ export async function checkCredentials(client: ClientCredentials, configuredUrl?
   const configured = tokenOverride(configuredUrl);
   if (configured) {
     const a = await ask(client, 'configured', configured);
-    const text = a.verdict === 'accepted' ? `Accepted by the configured token URL (${a.host}).`
-      : a.verdict === 'refused' ? `Refused by the configured token URL (${a.host}): check the Client ID and Secret.`
-        : `Could not tell: the configured token URL (${a.host}) said ${quote(a.answer)}.`;
+    const text = a.verdict === 'accepted' ? t('oura.check.configuredAccepted', { host: a.host })
+      : a.verdict === 'refused' ? t('oura.check.configuredRefused', { host: a.host })
+        : t('oura.check.configuredUnknown', { host: a.host, answer: quote(a.answer) });
     return { outcome: a.verdict === 'accepted' ? 'accepted-configured' : a.verdict, text, servers: [a] };
   }
   const servers: ServerAnswer[] = [];
@@ -59,17 +60,20 @@ export async function checkCredentials(client: ClientCredentials, configuredUrl?
     const a = await ask(client, role);
     servers.push(a);
     if (a.verdict === 'accepted') {
-      const text = role === 'current' ? 'Accepted by Oura\'s current server.' : 'Accepted by the legacy server: an app of the old portal. It works as it is; nothing to change.';
+      const text = role === 'current' ? t('oura.check.currentAccepted') : t('oura.check.legacyAccepted');
       return { outcome: `accepted-${role}`, text, servers };
     }
   }
   if (servers.every((s) => s.verdict === 'refused')) {
-    return { outcome: 'refused', text: 'Refused by both of Oura\'s servers: check the Client ID and Secret (copy them again from the developer portal).', servers };
+    return { outcome: 'refused', text: t('oura.check.bothRefused'), servers };
   }
-  const told = servers.map((s) => `${s.server === 'current' ? 'the current server' : 'the legacy server'} ${s.verdict === 'refused' ? 'refused it' : `said ${quote(s.answer)}`}`);
-  return { outcome: 'unknown', text: `Could not tell: ${told.join('; ')}.`, servers };
+  const told = servers.map((s) => {
+    const server = s.server === 'current' ? t('oura.check.currentServer') : t('oura.check.legacyServer');
+    return s.verdict === 'refused' ? t('oura.check.serverRefused', { server }) : t('oura.check.serverSaid', { server, answer: quote(s.answer) });
+  });
+  return { outcome: 'unknown', text: t('oura.check.unknown', { told: told.join('; ') }), servers };
 }
 
 function quote(s: string | undefined): string {
-  return `"${(s ?? 'nothing').slice(0, 300)}"`;
+  return `"${(s ?? t('oura.check.nothing')).slice(0, 300)}"`;
 }

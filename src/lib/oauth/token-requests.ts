@@ -11,6 +11,7 @@ import { NetworkError, TokenError } from '../errors';
 import { errorDetail, hostOf, parseJson, send } from '../http';
 import { backoffDelay, timing } from '../retry';
 import { normalizeScopes } from './scopes';
+import { t } from '../i18n';
 
 export { normalizeScopes } from './scopes';
 
@@ -124,7 +125,9 @@ export async function requestToken(grant: Grant, client: ClientCredentials, targ
       if (!(err2 instanceof TokenError)) throw err2;
       // Both refused: the current server's answer first, it is the one that matters for most apps.
       const [cur, leg] = first === 'current' ? [err as TokenError, err2] : [err2, err as TokenError];
-      throw new TokenError(`${cur.message.replace(/\.$/, '')}; ${leg.message.replace(/^Oura's token endpoint/, 'the legacy one')}`, cur.httpStatus, cur.oauthError, cur.detail);
+      const endpoint = t('oura.token.endpoint');
+      const legacy = leg.message.startsWith(endpoint) ? `${t('oura.token.theLegacyOne')}${leg.message.slice(endpoint.length)}` : leg.message;
+      throw new TokenError(t('oura.token.bothRefused', { current: cur.message.replace(/\.$/, ''), legacy }), cur.httpStatus, cur.oauthError, cur.detail);
     }
   }
 }
@@ -146,7 +149,7 @@ async function postGrant(url: string, grant: Grant, client: ClientCredentials, r
     let timeoutMs: number | undefined;
     if (target.deadline !== undefined) {
       const left = target.deadline - timing.now();
-      if (left < MIN_TIME_LEFT_MS) throw new TokenError('Renewing the Oura tokens took too long: nothing more was sent; try again.');
+      if (left < MIN_TIME_LEFT_MS) throw new TokenError(t('oura.token.tooLong'));
       timeoutMs = Math.min(left, timing.requestTimeoutMs);
     }
     await target.beforeAttempt?.();
@@ -160,8 +163,8 @@ async function postGrant(url: string, grant: Grant, client: ClientCredentials, r
         continue;
       }
       if (err instanceof NetworkError) {
-        const lost = err.systemCode === 'ECONNREFUSED' ? '' : ' If Oura received the request, the authorization may need to be renewed.';
-        throw new TokenError(`Oura's token endpoint could not be reached: ${err.message}.${lost}`);
+        const lost = err.systemCode === 'ECONNREFUSED' ? '' : t('oura.token.mayNeedRenewal');
+        throw new TokenError(t('oura.token.unreachable', { message: err.message, lost }));
       }
       throw err;
     }
@@ -171,16 +174,16 @@ async function postGrant(url: string, grant: Grant, client: ClientCredentials, r
 
 function parseTokenResponse(status: number, body: string, sentAt: number, url: string, role: TokenRole | undefined): TokenSet {
   const json = parseJson(body);
-  const where = `Oura's token endpoint (${hostOf(url)})`;
+  const host = hostOf(url);
   if (status < 200 || status >= 300) {
     const { code, text } = errorDetail(json);
     // Text from a host that is not Oura's (a mistyped Token URL) is not repeated to the editor.
     const why = text && isTrustedOrigin(url) ? `: ${text}` : '';
-    throw new TokenError(`${where} answered ${status}${why}`, status, code, text);
+    throw new TokenError(t('oura.token.answered', { host, status, why }), status, code, text);
   }
   const b = (json ?? {}) as Record<string, unknown>;
   if (typeof b.access_token !== 'string' || !b.access_token || typeof b.refresh_token !== 'string' || !b.refresh_token) {
-    throw new TokenError(`${where} answered without an access and a refresh token`, status);
+    throw new TokenError(t('oura.token.noTokens', { host }), status);
   }
   const expiresIn = Number(b.expires_in);
   return {

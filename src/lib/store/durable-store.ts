@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { deriveKey, Envelope, open, parseEnvelope, seal } from './sealed';
+import { t } from '../i18n';
 
 /**
  * An encrypted, owner-only copy of each account's newest tokens in the Node-RED user directory.
@@ -170,7 +171,7 @@ function writeAtomic(file: string, content: string): void {
       }
     }
     const e = err as NodeJS.ErrnoException;
-    throw Object.assign(new Error(`could not save ${file}: ${e.message}`, { cause: err }), { code: e.code });
+    throw Object.assign(new Error(t('oura.store.couldNotSave', { file, message: e.message }), { cause: err }), { code: e.code });
   }
   try {
     const dirFd = fs.openSync(path.dirname(file), 'r');

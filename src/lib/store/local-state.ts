@@ -8,6 +8,7 @@
 import { EventEmitter } from 'events';
 import { DurableStore, KeySource } from './durable-store';
 import { fromStored, TokenRecord } from './record';
+import { t } from '../i18n';
 
 export interface AccountState {
   record?: TokenRecord;
@@ -41,7 +42,7 @@ export function configureStorage(opts: {
   durable = opts.userDir ? new DurableStore<TokenRecord>(opts.userDir, opts.keys) : undefined;
   logger = opts.log;
   credentialSink = opts.sink;
-  if (!durable) logger.warn('Node-RED has no user directory: Oura tokens are kept in memory and in credentials only');
+  if (!durable) logger.warn(t('oura.store.noUserDir'));
 }
 
 export function state(key: string): AccountState {
@@ -97,8 +98,7 @@ export function saveCopy(key: string, record: TokenRecord | undefined): void {
     else durable.remove(key);
     saveProblems.delete(key);
   } catch (err) {
-    const text = `Could not save the newest Oura tokens of account ${key} to disk (${(err as Error).message}). They are kept in memory and `
-      + 'reach Node-RED\'s credentials at the next deploy: free disk space and deploy, or a restart before then will need a new authorization.';
+    const text = t('oura.store.notSaved', { key, message: (err as Error).message });
     saveProblems.set(key, text);
     logger.warn(text);
   }
@@ -122,7 +122,7 @@ export function readDurable(key: string): TokenRecord | undefined {
   const r = durable.read(key);
   if (r.ok) return fromStored(r.value);
   if (r.reason === 'undecryptable') {
-    logger.warn(`Ignoring the Oura token copy for account ${key}: it cannot be decrypted (was credentialSecret changed?)`);
+    logger.warn(t('oura.store.undecryptableCopy', { key }));
   }
   return undefined;
 }

@@ -5,10 +5,11 @@
  * and say so instead of hanging. The URL's password never reaches a log or a message.
  */
 import { OuraError } from '../errors';
+import { t } from '../i18n';
 
 /** Redis could not be reached or did not answer: the caller waits, and tells the user it does. */
 export class StoreUnavailableError extends OuraError {
-  constructor(message: string, status = 'Redis unavailable', code = 'OURA_STORE_UNAVAILABLE') {
+  constructor(message: string, status = t('oura.status.redisUnavailable'), code = 'OURA_STORE_UNAVAILABLE') {
     super(message, status, code);
   }
 }
@@ -16,7 +17,7 @@ export class StoreUnavailableError extends OuraError {
 /** Redis holds something this Node-RED cannot decrypt (another credentialSecret): waiting will not help. */
 export class StoreUnreadableError extends OuraError {
   constructor(message: string) {
-    super(message, 'shared tokens unreadable', 'OURA_STORE_UNREADABLE');
+    super(message, t('oura.status.sharedTokensUnreadable'), 'OURA_STORE_UNREADABLE');
   }
 }
 
@@ -29,7 +30,7 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return 'redis://(unreadable URL)';
+    return t('oura.store.unreadableUrl');
   }
 }
 
@@ -81,7 +82,7 @@ export class RedisConnection {
     this.sub = this.cmd.duplicate();
     for (const [c, what] of [[this.cmd, 'commands'], [this.sub, 'pub/sub']] as const) {
       c.on('error', (err: Error) => this.noteError(what, err));
-      c.on('ready', () => this.log.debug?.(`[oura] Redis (${what}) connected at ${redactUrl(url)}`));
+      c.on('ready', () => this.log.debug?.(`[oura] ${t('oura.store.redisConnected', { what, url: redactUrl(url) })}`));
     }
   }
 
@@ -96,19 +97,19 @@ export class RedisConnection {
 
   /** A command with a deadline: a paused or unreachable Redis becomes a StoreUnavailableError. */
   async call<T>(what: string, run: (c: RedisLike) => Promise<T>, timeoutMs = COMMAND_TIMEOUT_MS): Promise<T> {
-    if (this.closed) throw new StoreUnavailableError('The shared token store was closed.');
+    if (this.closed) throw new StoreUnavailableError(t('oura.store.closed'));
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
         run(this.cmd),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(() => reject(new Error(t('oura.store.noAnswerWithinMs', { ms: timeoutMs }))), timeoutMs);
           timer.unref?.();
         }),
       ]);
     } catch (err) {
       if (err instanceof OuraError) throw err;
-      throw new StoreUnavailableError(`Redis (the shared token store at ${redactUrl(this.url)}) did not answer (${what}): ${scrub((err as Error)?.message, this.url)}`);
+      throw new StoreUnavailableError(t('oura.store.noAnswer', { url: redactUrl(this.url), what, message: scrub((err as Error)?.message, this.url) }));
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -131,7 +132,7 @@ export class RedisConnection {
   private noteError(what: string, err: Error): void {
     if (this.closed) return;
     const now = Date.now();
-    const text = `[oura] Redis (${what}) at ${redactUrl(this.url)}: ${scrub(err?.message, this.url)}`;
+    const text = `[oura] ${t('oura.store.redisError', { what, url: redactUrl(this.url), message: scrub(err?.message, this.url) })}`;
     if (now - this.lastLoggedAt > 30_000) {
       this.lastLoggedAt = now;
       this.log.warn(text);
@@ -143,7 +144,7 @@ export class RedisConnection {
 
 /** Error texts of a client may repeat the URL: never its password. */
 function scrub(message: string | undefined, url: string): string {
-  let text = String(message ?? 'unknown error');
+  let text = String(message ?? t('oura.store.unknownError'));
   try {
     const pw = new URL(url).password;
     if (pw) text = text.split(pw).join('***').split(decodeURIComponent(pw)).join('***');

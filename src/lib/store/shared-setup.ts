@@ -10,6 +10,7 @@ import { redactUrl, RedisConnection } from './redis-client';
 import { SharedStore } from './shared-store';
 import { SharedTokens } from './shared-tokens';
 import { local, notAuthorized, otherClient, refusalMessage, REFRESH_MARGIN_MS, useSharedStore } from './tokens';
+import { t } from '../i18n';
 
 export interface StoreSettings {
   url: string;
@@ -34,14 +35,14 @@ export function sharedStore(): SharedStore | undefined {
 
 /** What is wrong with the setting, in the user's words; undefined when it can be used. */
 export function checkSettings(v: unknown, credentialSecret: unknown): string | undefined {
-  if (!v || typeof v !== 'object') return 'ouraAccountTokenStore must be an object such as { url: \'redis://redis:6379\', prefix: \'oura:\' }';
+  if (!v || typeof v !== 'object') return t('oura.store.settings.notAnObject');
   const o = v as Record<string, unknown>;
-  if (typeof o.url !== 'string' || !/^rediss?:\/\//.test(o.url)) return 'ouraAccountTokenStore.url must be a redis:// or rediss:// URL';
-  if (o.prefix !== undefined && (typeof o.prefix !== 'string' || !o.prefix)) return 'ouraAccountTokenStore.prefix must be a non-empty string (default \'oura:\')';
+  if (typeof o.url !== 'string' || !/^rediss?:\/\//.test(o.url)) return t('oura.store.settings.url');
+  if (o.prefix !== undefined && (typeof o.prefix !== 'string' || !o.prefix)) return t('oura.store.settings.prefix');
   const d = o.refreshDeadlineSeconds;
-  if (d !== undefined && !(typeof d === 'number' && d >= 2 && d <= 300)) return 'ouraAccountTokenStore.refreshDeadlineSeconds must be a number from 2 to 300 (default 30)';
+  if (d !== undefined && !(typeof d === 'number' && d >= 2 && d <= 300)) return t('oura.store.settings.deadline');
   if (typeof credentialSecret !== 'string' || !credentialSecret) {
-    return 'ouraAccountTokenStore needs an explicit credentialSecret in settings.js, the same in every Node-RED that shares the store (the one Node-RED generates differs per user directory)';
+    return t('oura.store.settings.credentialSecret');
   }
   return undefined;
 }
@@ -54,7 +55,7 @@ export function startSharedStore(settings: unknown, credentialSecret: unknown, l
   }
   const problem = checkSettings(settings, credentialSecret);
   if (problem) {
-    log.error(`[oura] ${problem}. The shared token store is not started: each Node-RED keeps its own copy of the tokens.`);
+    log.error(`[oura] ${t('oura.store.notStarted', { problem })}`);
     void stopSharedStore();
     return;
   }
@@ -76,7 +77,7 @@ export function startSharedStore(settings: unknown, credentialSecret: unknown, l
     peek: (state) => store.peekPending(state),
   });
   running = { signature, store, tokens };
-  log.info(`[oura] Sharing Oura tokens through Redis at ${redactUrl(s.url)} (prefix ${s.prefix ?? 'oura:'})`);
+  log.info(`[oura] ${t('oura.store.sharing', { url: redactUrl(s.url), prefix: s.prefix ?? 'oura:' })}`);
 }
 
 export async function stopSharedStore(): Promise<void> {

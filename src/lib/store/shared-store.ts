@@ -10,6 +10,7 @@ import * as crypto from 'crypto';
 import type { TokenRecord } from './record';
 import { RedisConnection } from './redis-client';
 import { deriveKey, Key, open, parseEnvelope, seal } from './sealed';
+import { t } from '../i18n';
 
 export interface Versioned<T> {
   version: number;
@@ -71,7 +72,7 @@ export class SharedStore {
 
   /** The account's tokens and their version; `undecryptable` is reported by the caller and never overwritten. */
   async readRecord(account: string): Promise<ReadRecord> {
-    const h = await this.redis.call('read tokens', (c) => c.hGetAll(`${this.prefix}tokens:${account}`));
+    const h = await this.redis.call(t('oura.store.op.readTokens'), (c) => c.hGetAll(`${this.prefix}tokens:${account}`));
     if (!h || h.version === undefined) return undefined;
     const value = h.data === undefined ? undefined : this.openJson<TokenRecord>('tokens', account, h.data);
     if (!value) return 'undecryptable';
@@ -81,7 +82,7 @@ export class SharedStore {
   /** Writes `record` as `version` only when the stored version is still `expected` (0 = no record yet). */
   async casRecord(account: string, expected: number, version: number, record: TokenRecord): Promise<boolean> {
     const data = this.sealJson('tokens', account, record);
-    const done = await this.redis.call('write tokens', (c) => c.eval(CAS, { keys: [`${this.prefix}tokens:${account}`], arguments: [String(expected), String(version), data] }));
+    const done = await this.redis.call(t('oura.store.op.writeTokens'), (c) => c.eval(CAS, { keys: [`${this.prefix}tokens:${account}`], arguments: [String(expected), String(version), data] }));
     return Number(done) === 1;
   }
 
@@ -89,52 +90,52 @@ export class SharedStore {
   async tryLock(name: string, ttlMs: number): Promise<Lock | undefined> {
     const key = `${this.prefix}lock:${name}`;
     const value = crypto.randomBytes(16).toString('hex');
-    const ok = await this.redis.call('take lock', (c) => c.set(key, value, { NX: true, PX: ttlMs }));
+    const ok = await this.redis.call(t('oura.store.op.takeLock'), (c) => c.set(key, value, { NX: true, PX: ttlMs }));
     if (ok !== 'OK') return undefined;
     return {
-      extend: async (ms) => Number(await this.redis.call('extend lock', (c) => c.eval(EXTEND, { keys: [key], arguments: [value, String(ms)] }))) === 1,
+      extend: async (ms) => Number(await this.redis.call(t('oura.store.op.extendLock'), (c) => c.eval(EXTEND, { keys: [key], arguments: [value, String(ms)] }))) === 1,
       release: async () => {
-        await this.redis.call('release lock', (c) => c.eval(RELEASE, { keys: [key], arguments: [value] }));
+        await this.redis.call(t('oura.store.op.releaseLock'), (c) => c.eval(RELEASE, { keys: [key], arguments: [value] }));
         await this.publish({ kind: 'unlock', name });
       },
     };
   }
 
   async lockHeld(name: string): Promise<boolean> {
-    return (await this.redis.call('look at lock', (c) => c.exists(`${this.prefix}lock:${name}`))) === 1;
+    return (await this.redis.call(t('oura.store.op.lookAtLock'), (c) => c.exists(`${this.prefix}lock:${name}`))) === 1;
   }
 
   /** An authorization started in any replica, for its 10 minutes; the state itself is not in the key. */
   async putPending(state: string, value: unknown, ttlMs: number): Promise<void> {
-    await this.redis.call('save authorization', (c) => c.set(`${this.prefix}pending:${sha(state)}`, this.sealJson('pending', state, value), { PX: ttlMs }));
+    await this.redis.call(t('oura.store.op.saveAuthorization'), (c) => c.set(`${this.prefix}pending:${sha(state)}`, this.sealJson('pending', state, value), { PX: ttlMs }));
   }
 
   /** Single use across replicas: GETDEL. */
   async takePending<T>(state: string): Promise<T | undefined> {
-    const text = await this.redis.call('take authorization', (c) => c.getDel(`${this.prefix}pending:${sha(state)}`));
+    const text = await this.redis.call(t('oura.store.op.takeAuthorization'), (c) => c.getDel(`${this.prefix}pending:${sha(state)}`));
     return text ? this.openJson<T>('pending', state, text) : undefined;
   }
 
   async peekPending<T>(state: string): Promise<T | undefined> {
-    const text = await this.redis.call('look at authorization', (c) => c.get(`${this.prefix}pending:${sha(state)}`));
+    const text = await this.redis.call(t('oura.store.op.lookAtAuthorization'), (c) => c.get(`${this.prefix}pending:${sha(state)}`));
     return text ? this.openJson<T>('pending', state, text) : undefined;
   }
 
   /** True for the first caller within `ttlMs` (SET NX): a webhook delivery handed to the flows once across replicas. */
   async claim(name: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.call('claim', (c) => c.set(`${this.prefix}once:${sha(name)}`, '1', { NX: true, PX: ttlMs }))) === 'OK';
+    return (await this.redis.call(t('oura.store.op.claim'), (c) => c.set(`${this.prefix}once:${sha(name)}`, '1', { NX: true, PX: ttlMs }))) === 'OK';
   }
 
   async keepClaim(name: string, ttlMs: number): Promise<void> {
-    await this.redis.call('keep claim', (c) => c.pExpire(`${this.prefix}once:${sha(name)}`, ttlMs));
+    await this.redis.call(t('oura.store.op.keepClaim'), (c) => c.pExpire(`${this.prefix}once:${sha(name)}`, ttlMs));
   }
 
   async dropClaim(name: string): Promise<void> {
-    await this.redis.call('drop claim', (c) => c.del(`${this.prefix}once:${sha(name)}`));
+    await this.redis.call(t('oura.store.op.dropClaim'), (c) => c.del(`${this.prefix}once:${sha(name)}`));
   }
 
   async publish(e: StoreEvent): Promise<void> {
-    await this.redis.call('publish', (c) => c.publish(`${this.prefix}events`, JSON.stringify(e)));
+    await this.redis.call(t('oura.store.op.publish'), (c) => c.publish(`${this.prefix}events`, JSON.stringify(e)));
   }
 
   /** Hears what other replicas changed (and this one: a listener must be idempotent). */

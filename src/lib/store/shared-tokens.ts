@@ -18,6 +18,7 @@ import { timing } from '../retry';
 import { DeployedClient, renewed, TokenRecord } from './record';
 import { StoreUnavailableError, StoreUnreadableError } from './redis-client';
 import { Lock, SharedStore, Versioned } from './shared-store';
+import { t } from '../i18n';
 
 /** What the replica itself holds (memory, durable copy, credentials): the shared store keeps it in step. */
 export interface LocalTokens {
@@ -48,7 +49,7 @@ export interface Messages {
 /** Another replica holds the renewal lock for longer than a message may wait. */
 export class StoreTimeoutError extends StoreUnavailableError {
   constructor(message: string) {
-    super(message, 'renewal elsewhere timed out', 'OURA_STORE_TIMEOUT');
+    super(message, t('oura.status.renewalElsewhereTimedOut'), 'OURA_STORE_TIMEOUT');
   }
 }
 
@@ -153,9 +154,9 @@ export class SharedTokens {
         } catch (err) {
           if (!(err instanceof StoreUnavailableError) || err instanceof StoreTimeoutError) throw err;
           if (timing.now() >= giveUpAt) {
-            throw new StoreUnavailableError(`${err.message}. The Oura tokens are renewed only through Redis, so that two Node-REDs never use the same refresh token: nothing was sent to Oura. Check that Redis is running; this recovers by itself when it is back.`);
+            throw new StoreUnavailableError(t('oura.store.renewOnlyThroughRedis', { message: err.message }));
           }
-          this.local.waiting(key, 'waiting for Redis');
+          this.local.waiting(key, t('oura.status.waitingForRedis'));
           await this.pause(Math.min(this.o.pollMs * 2, 1000));
         }
       }
@@ -204,7 +205,7 @@ export class SharedTokens {
           deadline: timing.now() + this.o.deadlineMs,
           // No request leaves unless the lock has a full 2·D ahead of it again.
           beforeAttempt: async () => {
-            if (!(await lock.extend(this.lockTtlMs))) throw new TokenError('The renewal lock in Redis lapsed: nothing was sent to Oura; try again.');
+            if (!(await lock.extend(this.lockTtlMs))) throw new TokenError(t('oura.store.lockLapsed'));
           },
         });
       } catch (err) {
@@ -300,9 +301,9 @@ export class SharedTokens {
   private waitForChange(key: string, lockName: string, giveUpAt: number): Promise<void> {
     const left = giveUpAt - timing.now();
     if (left <= 0) {
-      return Promise.reject(new StoreTimeoutError(`Another Node-RED has been renewing the Oura tokens of this account for over ${Math.round(this.o.maxWaitMs / 1000)} s without finishing: the message was not sent; it will work again once that renewal ends or its lock expires.`));
+      return Promise.reject(new StoreTimeoutError(t('oura.store.renewalElsewhereTooLong', { seconds: Math.round(this.o.maxWaitMs / 1000) })));
     }
-    this.local.waiting(key, 'waiting for another Node-RED');
+    this.local.waiting(key, t('oura.status.waitingForReplica'));
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -323,5 +324,5 @@ export class SharedTokens {
 }
 
 function undecryptableText(key: string): string {
-  return `Redis holds Oura tokens for account ${key} that this Node-RED cannot decrypt: every Node-RED sharing them needs the same credentialSecret. They were left as they are`;
+  return t('oura.store.undecryptableShared', { key });
 }

@@ -12,6 +12,7 @@ import {
 import { DeployedClient, isNewer, renewed, TokenRecord } from './record';
 import { StoreUnreadableError } from './redis-client';
 import type { LocalTokens, SharedTokens } from './shared-tokens';
+import { t } from '../i18n';
 
 export { fromStored, parseCredentialTokens } from './record';
 export type { DeployedClient, TokenRecord } from './record';
@@ -69,7 +70,7 @@ export function reconcile(key: string, fromCredentials: TokenRecord | undefined)
   }
   if (shared) {
     const adopting = shared.adoptAtStart(key, (m) => (logger.error ?? logger.warn)(m)).catch((err) => {
-      logger.warn(`Could not read account ${key} from the shared token store yet (${(err as Error).message}); using this Node-RED's copy until it can.`);
+      logger.warn(t('oura.store.adoptLater', { key, message: (err as Error).message }));
     });
     s.adopting = adopting.finally(() => {
       if (s.adopting === adopting) s.adopting = undefined;
@@ -89,10 +90,10 @@ function share(key: string, record: TokenRecord, what: string): void {
         return;
       } catch (err) {
         if (err instanceof StoreUnreadableError) {
-          (logger.error ?? logger.warn)(`Could not share the ${what} of account ${key}: ${err.message}.`);
+          (logger.error ?? logger.warn)(t('oura.store.shareFailed', { what, key, message: err.message }));
           return;
         }
-        if (attempt === 0) logger.warn(`Could not share the ${what} of account ${key} through Redis yet (${(err as Error).message}); retrying.`);
+        if (attempt === 0) logger.warn(t('oura.store.shareLater', { what, key, message: (err as Error).message }));
         await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 10_000)).unref?.());
         if (current(key) !== record && !(record.forgotten && !current(key))) return; // superseded meanwhile
       }
@@ -119,7 +120,7 @@ export function saveAuthorization(key: string, tokens: TokenSet, clientId: strin
   const s = state(key);
   s.record = record;
   s.pending = !deployed;
-  share(key, record, 'new authorization');
+  share(key, record, t('oura.store.what.authorization'));
   return record;
 }
 
@@ -132,7 +133,7 @@ export function setUser(key: string, user: TokenRecord['user'], authorizedAt: nu
   if (!s?.record || !user || s.record.authorizedAt !== authorizedAt) return;
   s.record = { ...s.record, user };
   persist(key, s.record);
-  share(key, s.record, 'Oura user');
+  share(key, s.record, t('oura.store.what.user'));
 }
 
 /**
@@ -190,19 +191,16 @@ async function refreshHere(key: string, client: DeployedClient, rec: TokenRecord
 }
 
 export function refusalMessage(err: TokenError): string {
-  const base = 'Oura refused to renew the authorization: open the Oura account node and click Authorize again';
-  if (isRefreshTokenReused(err)) {
-    return `${base}. Oura says the refresh token was already used: another Node-RED, a copied flow or a restored backup may be using the same authorization (give each Node-RED its own, or share one through Redis).`;
-  }
-  return `${base} (${err.message}).`;
+  if (isRefreshTokenReused(err)) return t('oura.errors.refreshReused');
+  return t('oura.errors.refreshRefused', { message: err.message });
 }
 
 export function otherClient(): ReauthRequiredError {
-  return new ReauthRequiredError('This authorization was made with another Client ID than the Oura account node now has: open the Oura account node and click Authorize again.');
+  return new ReauthRequiredError(t('oura.errors.otherClient'));
 }
 
 export function notAuthorized(): NotAuthorizedError {
-  return new NotAuthorizedError('This Oura account is not authorized yet: open the Oura account node, click Authorize and accept on Oura\'s page, then Update and Deploy.');
+  return new NotAuthorizedError(t('oura.errors.notAuthorized'));
 }
 
 /** A valid access token, refreshing first when it is about to expire. */
@@ -238,7 +236,7 @@ export async function forget(key: string, disconnect?: { client?: ClientCredenti
     forgetLocally(key);
     if (shared) {
       state(key).version = version;
-      share(key, tombstone, 'Disconnect');
+      share(key, tombstone, t('oura.store.what.disconnect'));
     }
   } else {
     persist(key, undefined);

@@ -9,6 +9,7 @@ import type { Handler, OuraAccountNode, RED } from '../red';
 import { AppCredentials, DATA_TYPES, deleteSubscription, EVENT_TYPES, listSubscriptions, renewSubscription } from './api';
 import { combinations, maintain, Outcome } from './manager';
 import { clock } from './schedule';
+import { t } from '../i18n';
 
 /** What a deployed `oura webhook` node tells the admin routes. */
 export interface WebhookHandle {
@@ -28,30 +29,31 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v.trim() : '';
 }
 
-function list(v: unknown, allowed: readonly string[], what: string): string[] {
+/** `what`: what the list holds, in the words of its two errors. */
+function list(v: unknown, allowed: readonly string[], what: { unknown: string; pickOne: string }): string[] {
   const items = Array.isArray(v) ? v.map(String) : str(v).split(/[\s,]+/).filter(Boolean);
   const bad = items.filter((x) => !allowed.includes(x));
-  if (bad.length) throw new InputError(`Unknown ${what}: ${bad.join(', ')}`);
-  if (!items.length) throw new InputError(`Pick at least one ${what.replace(/s$/, '')}`);
+  if (bad.length) throw new InputError(t('oura.webhook.admin.unknown', { what: what.unknown, items: bad.join(', ') }));
+  if (!items.length) throw new InputError(t('oura.webhook.admin.pickOne', { what: what.pickOne }));
   return [...new Set(items)];
 }
 
 /** The application credentials of a deployed Oura account node. */
 export function appOf(RED: RED, accountId: string): AppCredentials {
-  if (!accountId) throw new InputError('Pick an Oura account first');
+  if (!accountId) throw new InputError(t('oura.webhook.admin.pickAccount'));
   const account = RED.nodes.getNode(accountId) as OuraAccountNode | null;
   if (!account || account.type !== 'oura-account' || !account.handle) {
-    throw new InputError('Deploy the Oura account first: Node-RED knows its Client Secret only after a deploy');
+    throw new InputError(t('oura.webhook.admin.deployAccount'));
   }
   const c = account.handle.credentials();
-  if (!c.clientId || !c.clientSecret) throw new InputError('The Oura account has no Client ID or Client Secret');
+  if (!c.clientId || !c.clientSecret) throw new InputError(t('oura.webhook.admin.noClient'));
   return { clientId: c.clientId, clientSecret: c.clientSecret };
 }
 
 function webhookOf(RED: RED, nodeId: string): WebhookHandle {
   const node = nodeId ? (RED.nodes.getNode(nodeId) as { type?: string; webhook?: WebhookHandle } | null) : null;
   if (!node || node.type !== 'oura webhook' || !node.webhook) {
-    throw new InputError('Deploy this node first: Oura verifies the callback URL by calling it, so the node must already be listening');
+    throw new InputError(t('oura.webhook.admin.deployNode'));
   }
   return node.webhook;
 }
@@ -90,8 +92,11 @@ export function registerWebhookRoutes(RED: RED): void {
   admin.post('/oura/webhook/subscriptions', write, sameSiteJson, wrap(async (req, res) => {
     const b = await jsonBody(req);
     const w = webhookOf(RED, str(b.node));
-    if (!w.callbackUrl) throw new InputError('Set the node\'s public base URL and deploy: Oura needs the full public address of the callback');
-    const wanted = combinations(list(b.eventTypes, EVENT_TYPES, 'event types'), list(b.dataTypes, DATA_TYPES, 'data types'));
+    if (!w.callbackUrl) throw new InputError(t('oura.webhook.admin.noBaseUrl'));
+    const wanted = combinations(
+      list(b.eventTypes, EVENT_TYPES, { unknown: t('oura.webhook.admin.eventTypes'), pickOne: t('oura.webhook.admin.eventType') }),
+      list(b.dataTypes, DATA_TYPES, { unknown: t('oura.webhook.admin.dataTypes'), pickOne: t('oura.webhook.admin.dataType') }),
+    );
     const out: Outcome = await maintain({ app: w.app(), callbackUrl: w.callbackUrl, verificationToken: w.verificationToken() }, wanted, clock.now(), false);
     w.refresh();
     res.json(out);

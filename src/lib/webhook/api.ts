@@ -6,6 +6,7 @@ import { apiUrl } from '../oauth/endpoints';
 import { NetworkError, OuraError, OuraHttpError, ProtocolError } from '../errors';
 import { errorDetail, parseJson, send } from '../http';
 import { backoffDelay, isRetryableStatus, timing } from '../retry';
+import { t } from '../i18n';
 
 export interface AppCredentials {
   clientId: string;
@@ -37,17 +38,17 @@ function explain(status: number, body: unknown, what: string): OuraHttpError {
   const detail = text ? `: ${text}` : '';
   switch (status) {
     case 401:
-      return new OuraHttpError(`Oura refused the application's Client ID or Client Secret while trying to ${what} (401)${detail}. Check them in the Oura account node.`, status, text, 'client refused');
+      return new OuraHttpError(t('oura.webhook.api.clientRefused', { what, detail }), status, text, t('oura.status.clientRefused'));
     case 403:
-      return new OuraHttpError(`Oura refused to ${what} (403)${detail}. The subscription may not exist (any more) or belong to another application.`, status, text, 'not found');
+      return new OuraHttpError(t('oura.webhook.api.refused', { what, detail }), status, text, t('oura.status.notFound'));
     case 400:
-      return new OuraHttpError(`Oura could not ${what} (400)${detail}. Oura calls the callback URL to verify it: it must be public HTTPS, reach this node, and the node must be deployed with the same verification token.`, status, text, 'verification failed');
+      return new OuraHttpError(t('oura.webhook.api.verificationFailed', { what, detail }), status, text, t('oura.status.verificationFailed'));
     case 409:
-      return new OuraHttpError(`Oura could not ${what} (409)${detail}`, status, text, 'already exists');
+      return new OuraHttpError(t('oura.webhook.api.conflict', { what, detail }), status, text, t('oura.status.alreadyExists'));
     case 422:
-      return new OuraHttpError(`Oura rejected the request to ${what} (422)${detail}`, status, text, 'invalid request');
+      return new OuraHttpError(t('oura.webhook.api.rejected', { what, detail }), status, text, t('oura.status.invalidRequest'));
     default:
-      return new OuraHttpError(`Oura answered ${status} when trying to ${what}${detail}`, status, text);
+      return new OuraHttpError(t('oura.webhook.api.http', { status, what, detail }), status, text);
   }
 }
 
@@ -59,7 +60,7 @@ export interface CallOptions {
 /** The work was dropped because its node closed. */
 export class CancelledError extends OuraError {
   constructor() {
-    super('Cancelled: the node was closed', 'cancelled', 'OURA_CANCELLED');
+    super(t('oura.webhook.api.cancelled'), t('oura.status.cancelled'), 'OURA_CANCELLED');
   }
 }
 
@@ -67,7 +68,7 @@ async function call(
   app: AppCredentials, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, what: string, json: unknown, opts: CallOptions,
 ): Promise<unknown> {
   if (!app.clientId || !app.clientSecret) {
-    throw new OuraHttpError(`Cannot ${what}: the Oura account node has no Client ID or Client Secret`, 401, undefined, 'no client secret');
+    throw new OuraHttpError(t('oura.webhook.api.noClient', { what }), 401, undefined, t('oura.status.noClientSecret'));
   }
   for (let attempt = 0; ; attempt++) {
     if (opts.alive && !opts.alive()) throw new CancelledError();
@@ -107,13 +108,13 @@ function asSubscription(v: unknown): Subscription | undefined {
 
 function one(v: unknown, what: string): Subscription {
   const s = asSubscription(v);
-  if (!s) throw new ProtocolError(`Oura's answer to ${what} is not a subscription`);
+  if (!s) throw new ProtocolError(t('oura.webhook.api.notASubscription', { what }));
   return s;
 }
 
 export async function listSubscriptions(app: AppCredentials, opts: CallOptions = {}): Promise<Subscription[]> {
-  const body = await call(app, 'GET', BASE, 'list the webhook subscriptions', undefined, opts);
-  if (!Array.isArray(body)) throw new ProtocolError('Oura\'s list of webhook subscriptions is not an array');
+  const body = await call(app, 'GET', BASE, t('oura.webhook.api.what.list'), undefined, opts);
+  if (!Array.isArray(body)) throw new ProtocolError(t('oura.webhook.api.listNotArray'));
   return body.map(asSubscription).filter((s): s is Subscription => !!s);
 }
 
@@ -125,21 +126,21 @@ export interface NewSubscription {
 }
 
 export async function createSubscription(app: AppCredentials, s: NewSubscription, opts: CallOptions = {}): Promise<Subscription> {
-  const what = `subscribe to ${s.event_type} ${s.data_type}`;
+  const what = t('oura.webhook.api.what.subscribe', { event: s.event_type, data: s.data_type });
   return one(await call(app, 'POST', BASE, what, s, opts), what);
 }
 
 /** Points an existing subscription at another callback (Oura verifies it again). */
 export async function updateSubscription(app: AppCredentials, id: string, s: NewSubscription, opts: CallOptions = {}): Promise<Subscription> {
-  const what = `move the ${s.event_type} ${s.data_type} subscription`;
+  const what = t('oura.webhook.api.what.move', { event: s.event_type, data: s.data_type });
   return one(await call(app, 'PUT', `${BASE}/${encodeURIComponent(id)}`, what, s, opts), what);
 }
 
 export async function renewSubscription(app: AppCredentials, id: string, opts: CallOptions = {}): Promise<Subscription> {
-  const what = 'renew a webhook subscription';
+  const what = t('oura.webhook.api.what.renew');
   return one(await call(app, 'PUT', `${BASE}/renew/${encodeURIComponent(id)}`, what, undefined, opts), what);
 }
 
 export async function deleteSubscription(app: AppCredentials, id: string, opts: CallOptions = {}): Promise<void> {
-  await call(app, 'DELETE', `${BASE}/${encodeURIComponent(id)}`, 'delete a webhook subscription', undefined, opts);
+  await call(app, 'DELETE', `${BASE}/${encodeURIComponent(id)}`, t('oura.webhook.api.what.delete'), undefined, opts);
 }

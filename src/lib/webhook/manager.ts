@@ -8,6 +8,7 @@ import {
   AppCredentials, CancelledError, createSubscription, deleteSubscription, listSubscriptions, renewSubscription, Subscription, updateSubscription,
 } from './api';
 import { needsRenewal } from './schedule';
+import { t } from '../i18n';
 
 export interface Wanted {
   event_type: string;
@@ -36,7 +37,12 @@ export interface Target {
 }
 
 function message(err: unknown): string {
-  return err instanceof OuraError ? err.message : 'unexpected error';
+  return err instanceof OuraError ? err.message : t('oura.common.unexpectedError');
+}
+
+/** Module level: `maintain` calls its target `t`. */
+function noVerificationToken(): string {
+  return t('oura.webhook.noVerificationToken');
 }
 
 /** Every combination of the given event and data types. */
@@ -52,7 +58,7 @@ export async function maintain(t: Target, wanted: Wanted[], now: number, renew =
   const body = (w: Wanted) => ({ callback_url: t.callbackUrl, verification_token: t.verificationToken, event_type: w.event_type, data_type: w.data_type });
   const same = (s: Subscription, w: Wanted) => s.event_type === w.event_type && s.data_type === w.data_type;
   if (wanted.length && !t.verificationToken) {
-    for (const w of wanted) out.failed.push({ ...w, error: 'The node has no verification token: open it and set one' });
+    for (const w of wanted) out.failed.push({ ...w, error: noVerificationToken() });
     wanted = [];
   }
   for (const w of wanted) {

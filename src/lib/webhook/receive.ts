@@ -5,6 +5,7 @@
 import { asEvent, eventKey, OuraEvent, RecentEvents } from './events';
 import { BodyError, HttpReq, parsedBody, readBody } from './routes';
 import { parseTimestamp, signedBodies, verifySignature } from './signature';
+import { t } from '../i18n';
 
 export type Verdict =
   | { kind: 'rejected'; code: number; why: string }
@@ -36,22 +37,22 @@ export async function checkDelivery(req: HttpReq, c: Checks): Promise<Verdict> {
   try {
     body = await readBody(req);
   } catch (err) {
-    if (err instanceof BodyError) return rejected(err.httpStatus, err.message.toLowerCase());
+    if (err instanceof BodyError) return rejected(err.httpStatus, err.httpStatus === 413 ? t('oura.webhook.rejected.tooLarge') : t('oura.webhook.rejected.unreadable'));
     throw err;
   }
   const secret = c.secret();
   if (!secret) return { kind: 'unavailable' };
   const timestamp = header(req, 'x-oura-timestamp');
   const sig = header(req, 'x-oura-signature');
-  if (!sig || !timestamp) return rejected(401, 'missing signature');
-  if (!verifySignature(secret, timestamp, sig, signedBodies(body))) return rejected(401, 'bad signature');
+  if (!sig || !timestamp) return rejected(401, t('oura.webhook.rejected.noSignature'));
+  if (!verifySignature(secret, timestamp, sig, signedBodies(body))) return rejected(401, t('oura.webhook.rejected.badSignature'));
   const at = parseTimestamp(timestamp);
   const now = c.now();
-  if (at === undefined) return rejected(401, 'unreadable timestamp');
-  if (c.maxAgeMs > 0 && now - at > c.maxAgeMs) return rejected(401, 'timestamp too old (replay?)');
-  if (at - now > c.futureSkewMs) return rejected(401, 'timestamp in the future');
+  if (at === undefined) return rejected(401, t('oura.webhook.rejected.unreadableTimestamp'));
+  if (c.maxAgeMs > 0 && now - at > c.maxAgeMs) return rejected(401, t('oura.webhook.rejected.tooOld'));
+  if (at - now > c.futureSkewMs) return rejected(401, t('oura.webhook.rejected.future'));
   const event = asEvent(parsedBody(body));
-  if (!event) return rejected(400, 'not an Oura event');
+  if (!event) return rejected(400, t('oura.webhook.rejected.notAnEvent'));
   if (c.recent().check(eventKey(event), now)) return { kind: 'duplicate', event };
   return { kind: 'accepted', event };
 }

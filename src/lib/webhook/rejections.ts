@@ -2,6 +2,7 @@
  * Anyone who finds a webhook's public URL can post to it, as often as they like: a refused request costs at
  * most a debug line, and only a few of those a minute. The node status tells the user the latest reason.
  */
+import { t } from '../i18n';
 
 /** Debug lines per window and node; the first line after a quiet spell counts the ones left out. */
 export const LOG_LIMIT = 5;
@@ -29,7 +30,7 @@ export class Rejections {
     this.logged++;
     const left = this.unlogged;
     this.unlogged = 0;
-    return left ? `${text} (${left} more rejected request${left === 1 ? '' : 's'} not logged)` : text;
+    return left ? t('oura.webhook.log.moreRejected', { text, count: left }) : text;
   }
 
   /** True when the status should show this reason now. */

@@ -7,6 +7,7 @@
  * Oura cancel a subscription that could not be deleted.
  */
 import type { IncomingMessage, ServerResponse } from 'http';
+import { t } from '../i18n';
 
 export interface HttpReq extends IncomingMessage {
   body?: unknown;
@@ -89,8 +90,8 @@ export class WebhookRoutes {
     const path = normalizePath(req.path ?? new URL(req.url ?? '/', 'http://x').pathname);
     const endpoint = this.live.get(path);
     if (endpoint) return endpoint(req, res);
-    if (this.parked.has(path)) return replyJson(res, 503, { detail: 'This webhook is being redeployed: retry later.' }, { 'Retry-After': '30' });
-    if (this.retired.has(path)) return replyJson(res, 410, { detail: 'This webhook was removed.' });
+    if (this.parked.has(path)) return replyJson(res, 503, { detail: t('oura.webhook.reply.redeploying') }, { 'Retry-After': '30' });
+    if (this.retired.has(path)) return replyJson(res, 410, { detail: t('oura.webhook.reply.removed') });
     next();
   };
 }
@@ -133,19 +134,19 @@ export async function readBody(req: HttpReq): Promise<{ raw?: Buffer; parsed?: u
     return { parsed: b };
   }
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > MAX_BODY) throw new BodyError(413, 'Request body too large');
+  if (Number.isFinite(declared) && declared > MAX_BODY) throw new BodyError(413, t('oura.admin.bodyTooLarge'));
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of req) {
       const c = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
       size += c.length;
-      if (size > MAX_BODY) throw new BodyError(413, 'Request body too large');
+      if (size > MAX_BODY) throw new BodyError(413, t('oura.admin.bodyTooLarge'));
       chunks.push(c);
     }
   } catch (err) {
     // A sender that hangs up half-way is nobody's error to log.
-    throw err instanceof BodyError ? err : new BodyError(400, 'Request body could not be read');
+    throw err instanceof BodyError ? err : new BodyError(400, t('oura.webhook.bodyUnreadable'));
   }
   return { raw: Buffer.concat(chunks) };
 }

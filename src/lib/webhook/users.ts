@@ -6,6 +6,7 @@ import { getJson } from '../data/api';
 import { OuraError } from '../errors';
 import type { OuraAccountNode, RED } from '../red';
 import * as tokens from '../store/tokens';
+import { t } from '../i18n';
 
 /** Asking Oura who an account is: at most this often per account. */
 export const LEARN_USER_EVERY_MS = 10 * 60_000;
@@ -43,7 +44,7 @@ export async function accountFor(
         tokens.setUser(a.handle.key, { ...rec.user, id: info.id, ...(typeof info.email === 'string' ? { email: info.email } : {}) }, rec.authorizedAt);
       }
     } catch (err) {
-      debug(`Could not ask Oura which user an account is: ${err instanceof OuraError ? err.message : 'unexpected error'}`);
+      debug(t('oura.webhook.log.userUnknown', { message: err instanceof OuraError ? err.message : t('oura.common.unexpectedError') }));
     }
   }
   return candidates.find((a) => userOf(a) === userId);

@@ -27,7 +27,7 @@ export async function newContext(): Promise<BrowserContext> {
       timeout: 60000,
     });
   }
-  // en-US: the editor's and the package's English texts ("Authorize", the deploy notices) are part of what is checked.
+  // en-US: the dialogs follow the browser's language, and the specs find the English texts ("Authorize", the deploy notices).
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
   context.setDefaultTimeout(20000);
   context.setDefaultNavigationTimeout(30000);

@@ -22,6 +22,8 @@ export function writeSettings(file: string, opts: SettingsOptions, redJs: string
   const settings: Record<string, unknown> = {
     flowFile: 'flows.json',
     uiHost: '127.0.0.1',
+    // The runtime's texts in English whatever the machine's LANG: the specs read them.
+    lang: 'en-US',
     logging: { console: { level: 'info', metrics: false, audit: false } },
     // A clean editor: no welcome tour, no telemetry question, no update notifications.
     editorTheme: { tours: false, projects: { enabled: false } },
