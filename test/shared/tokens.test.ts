@@ -213,6 +213,22 @@ describe('the shared token store (Redis)', function () {
     assert.deepEqual([env!.sim.stats().refreshes, env!.sim.stats().refreshReuse], [1, 0]);
   });
 
+  it('a replica that starts with no tokens of its own while Redis does not answer takes Redis\' record once it answers again', async function () {
+    await start();
+    const theirs = tokens.current('acc1')!;
+    // A new replica: its flows and credentials hold the Client ID and Secret, no tokens, and it has no copy of its own.
+    await helper.unload();
+    tokens.resetMemory();
+    fs.rmSync(path.join(env!.userDir, '.oura-tokens'), { recursive: true, force: true });
+    redis.pause();
+    await load(sleepFlow());
+    await until('the log says it could not read Redis', () => /Could not read account acc1 from the shared token store yet/.test(JSON.stringify(helper.log().args)), 5000);
+    redis.resume();
+    await until('Redis\' record taken', () => tokens.current('acc1')?.accessToken === theirs.accessToken);
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1);
+    assert.equal(env!.sim.stats().tokenRequests, 0);
+  });
+
   it('Redis unreachable: a valid token goes on; a renewal waits for Redis, saying so, and finishes when it is back', async function () {
     await start();
     redis.pause();
