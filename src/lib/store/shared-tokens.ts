@@ -154,7 +154,10 @@ export class SharedTokens {
     const version = this.nextVersion(key, expected);
     const ok = await this.store.casRecord(key, expected, version, record);
     if (ok) {
-      this.local.adopt(key, record.forgotten ? undefined : record, version);
+      const now = this.local.get(key);
+      if (now.record === record || (record.forgotten && !now.record)) this.local.adopt(key, record.forgotten ? undefined : record, version);
+      // A newer record made here meanwhile (the Oura user's label, right after a consent) stays: it is written next.
+      else this.local.adopt(key, now.record, Math.max(version, now.version ?? 0));
       await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
     }
     return ok;
