@@ -22,6 +22,8 @@ const DEADLINE_S = 3;
 
 /** The length of an outage the scenario plays (not a wait for something to happen). */
 const outage = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Between two looks at Redis and the simulator while messages are under way. */
+const nextLook = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 /** Every message ended in the flow's output (200 with documents) or its Catch (502 with a sentence); none lost. */
 function assertEveryMessageEnded(answers: Answer[], what: string): void {
@@ -107,7 +109,7 @@ if (variant().name === 'node-red-4') {
           sawDeadLock = true;
           assert.equal(requests, 0, 'a replica renewed while the dead replica\'s lock still stood');
         }
-        await outage(100);
+        await nextLook();
       }
       assert.ok(sawDeadLock, 'the messages were sent while the dead replica\'s lock stood');
       const answers = await pending;
