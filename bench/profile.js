@@ -16,6 +16,7 @@ const c = require('./lib/common');
 const { SimProcess } = require('./lib/sim');
 const { BenchNodeRed } = require('./lib/nodered');
 const flows = require('./lib/flows');
+const { heartrateUrls } = require('./lib/heartrate');
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -90,8 +91,7 @@ async function main() {
     const yearStart = addDays(yearEnd, -364);
     let r;
     if (VARIANT === 'axiosPages') {
-      const url = `${sim.url}/v2/usercollection/heartrate?start_datetime=${encodeURIComponent(`${yearStart}T00:00:00+00:00`)}&end_datetime=${encodeURIComponent(`${today}T00:00:00+00:00`)}`;
-      r = await nr.admin('bench/axios-pages', { method: 'POST', body: { url, token: staticToken } });
+      r = await nr.admin('bench/axios-pages', { method: 'POST', body: { urls: heartrateUrls(sim.url, yearStart, yearEnd), token: staticToken } });
       console.log(`profile: bare axios page loop, ${r.pages} pages: ${Math.round(r.ms)} ms`);
     } else if (VARIANT === 'heartAll' || VARIANT === 'heartPage') {
       r = await nr.run({ driver: flows.DRIVER, n: 1, concurrency: 1, until: VARIANT === 'heartPage' ? 'complete' : 'msg', targets: [{ output: flows.OUT[VARIANT], msg: { start_date: yearStart, end_date: yearEnd } }], settleMs: 50, timeoutMs: 600000 });

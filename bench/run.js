@@ -5,13 +5,14 @@
  * Node-RED started from the packed tarball (as test/e2e does), the simulator in a process of its own, loopback only.
  * Prints a table and writes bench/results.json.
  *
- *   node bench/run.js [--quick] [--only permsg,storm,paging,cold] [--rounds N]
+ *   node bench/run.js [--quick] [--only permsg,storm,paging,cold,shared] [--rounds N]
  *
  * 1. per-message cost: N messages through driver -> oura sleep -> sink vs. driver -> http request (static bearer
  *    token) -> sink, vs. the simulator called directly; same request, same number in flight.
  * 2. refresh storm: 500 messages in flight when the access token expires.
  * 3. paging: a year of heart rate, 'all' and 'page' output vs. the bare axios page loop; peak RSS 1 -> 12 months.
  * 4. cold start: loading the package into Node-RED; installed size of the runtime dependencies.
+ * 5. shared token store (Redis): per-message cost next to the file store; a refresh storm over three replicas.
  */
 const fs = require('fs');
 const path = require('path');
@@ -20,12 +21,14 @@ const { SimProcess } = require('./lib/sim');
 const { BenchNodeRed } = require('./lib/nodered');
 const flows = require('./lib/flows');
 const { floor } = require('./lib/floor');
+const { heartrateUrls } = require('./lib/heartrate');
+const { sharedStore } = require('./lib/shared');
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');
 const ONLY = (() => {
   const i = args.indexOf('--only');
-  return i >= 0 ? args[i + 1].split(',') : ['permsg', 'storm', 'paging', 'cold'];
+  return i >= 0 ? args[i + 1].split(',') : ['permsg', 'storm', 'paging', 'cold', 'shared'];
 })();
 const ROUNDS = (() => {
   const i = args.indexOf('--rounds');
@@ -49,8 +52,10 @@ const addDays = (d, n) => new Date(Date.parse(`${d}T00:00:00Z`) + n * DAY).toISO
 
 let sim;
 const instances = [];
-/** Our processes: this one, the simulator, every Node-RED started (for c.ForeignLoad). */
-const ourPids = () => [process.pid, sim && sim.proc.pid, ...instances.map((nr) => nr.proc && nr.proc.pid)].filter(Boolean);
+/** Other processes of ours (redis-server). */
+const extraPids = [];
+/** Our processes: this one, the simulator, every Node-RED started, redis-server (for c.ForeignLoad). */
+const ourPids = () => [process.pid, sim && sim.proc.pid, ...instances.map((nr) => nr.proc && nr.proc.pid), ...extraPids.map((f) => f())].filter(Boolean);
 
 async function newInstance(name, template, { deploy = true, coreUrl = 'http://127.0.0.1:9/none', staticToken = 'none', settings } = {}) {
   const dir = path.join(WORK, name);
@@ -223,9 +228,8 @@ async function refreshStorm(main) {
 function heartQuery(days) {
   const end = addDays(today, -1);
   const start = addDays(end, -(days - 1));
-  // What the package sends for these days in UTC: [first midnight, midnight after the last].
-  const url = `${sim.url}/v2/usercollection/heartrate?start_datetime=${encodeURIComponent(`${start}T00:00:00+00:00`)}&end_datetime=${encodeURIComponent(`${addDays(end, 1)}T00:00:00+00:00`)}`;
-  return { msg: { start_date: start, end_date: end }, url };
+  // What the package sends for these days in UTC: [first midnight, midnight after the last], in 30-day windows.
+  return { msg: { start_date: start, end_date: end }, urls: heartrateUrls(sim.url, start, end) };
 }
 
 async function paging(main, template) {
@@ -234,12 +238,14 @@ async function paging(main, template) {
   // RSS is sampled every 5 ms when memory is measured, every 200 ms (nearly free) when time is.
   const runAll = (nr, q, rssSampleMs = 200) => nr.run({ driver: flows.DRIVER, n: 1, concurrency: 1, targets: [{ output: flows.OUT.heartAll, msg: q.msg }], settleMs: 100, rssSampleMs, gcBefore: true, timeoutMs: 600000 });
   const runPage = (nr, q, rssSampleMs = 200) => nr.run({ driver: flows.DRIVER, n: 1, concurrency: 1, until: 'complete', targets: [{ output: flows.OUT.heartPage, msg: q.msg }], settleMs: 100, rssSampleMs, gcBefore: true, timeoutMs: 600000 });
-  const runAxios = async (nr, q) => nr.admin('bench/axios-pages', { method: 'POST', body: { url: q.url, token: await sim.staticToken(main.client, 'http://127.0.0.1/static') } });
+  const runAxios = async (nr, q) => nr.admin('bench/axios-pages', { method: 'POST', body: { urls: q.urls, token: await sim.staticToken(main.client, 'http://127.0.0.1/static') } });
 
   log('bench: paging, a year of heart rate: warm-up');
   const warm = await runAxios(main.nr, year);
+  out.windows = warm.windows;
   out.pages = warm.pages;
-  out.samples = warm.docs;
+  // The bare loop counts a sample on a window's boundary in both windows; the package passes it on once.
+  out.bareLoopSamples = warm.docs;
   const rounds = [];
   for (let r = 0; r < CFG.paging.timeRounds; r++) {
     const order = [['axios', runAxios], ['all', runAll], ['page', runPage]];
@@ -256,6 +262,7 @@ async function paging(main, template) {
     log(`bench:   round ${r + 1}: axios loop ${Math.round(round.axios.sumMs)} ms (${round.axios.pages} pages), oura data 'all' ${Math.round(round.all.ms)} ms, 'page' ${Math.round(round.page.ms)} ms`);
     rounds.push(round);
   }
+  out.samples = rounds[0].all.docs;
   out.time = {
     rounds,
     axiosSumMs: c.median(rounds.map((x) => x.axios.sumMs)),
@@ -436,7 +443,7 @@ function report(res) {
   }
   if (res.paging) {
     const p = res.paging;
-    lines.push('', `3. Paging: a year of heart rate, ${p.samples} samples in ${p.pages} pages of ${p.heartratePageSize} (medians of ${p.time.rounds.length} rounds)`);
+    lines.push('', `3. Paging: a year of heart rate, ${p.samples} samples in ${p.pages} pages of ${p.heartratePageSize}, ${p.windows} windows of at most 30 days (medians of ${p.time.rounds.length} rounds)`);
     lines.push(table([
       ['variant', 'ms', 'vs bare axios loop'],
       ['bare axios page loop (sum of page fetches)', f0(p.time.axiosSumMs), '1.00'],
@@ -463,6 +470,32 @@ function report(res) {
       ['package installed', `${f1(cs.installed.package.bytes / 1024)} KiB in ${cs.installed.package.files} files`],
       ['runtime dependencies installed', `${cs.installed.runtimeDependencies.count} packages, ${f1(cs.installed.runtimeDependencies.bytes / 1024)} KiB in ${cs.installed.runtimeDependencies.files} files (${cs.installed.runtimeDependencies.diskKiB} KiB on disk)`],
     ]));
+  }
+  if (res.sharedStore && !res.sharedStore.skipped) {
+    const sh = res.sharedStore;
+    lines.push('', `5. Shared token store (${sh.redis}): oura sleep per message with a valid token, file store vs shared store (medians of ${res.config.rounds} rounds; ratio = shared / file)`);
+    const rows = [['in flight', 'store', 'msg/s', 'ms/msg', 'CPU us/msg', 'shared / file (time)', 'shared / file (CPU)']];
+    for (const [conc, x] of Object.entries(sh.perMessage)) {
+      rows.push([conc, 'file (each Node-RED its own copy)', f0(x.file.perSec), f2(x.file.msPerMsg), f0(x.file.cpuUsPerMsg), '1.00', '1.00']);
+      rows.push([conc, 'shared (Redis)', f0(x.shared.perSec), f2(x.shared.msPerMsg), f0(x.shared.cpuUsPerMsg), f2(x.ratio), f2(x.cpuRatio)]);
+      goals.push({ goal: `shared store per message, ${conc} in flight: shared / file <= 1.10`, value: f2(x.ratio), met: x.ratio <= 1.1 });
+    }
+    lines.push(table(rows));
+    const s = sh.storm;
+    lines.push('', `   refresh storm over three replicas: ${s.burst} messages in flight (${s.shares.join(' + ')}), started together (medians of ${s.rounds.length} rounds; burst = the slowest replica's)`);
+    const srows = [['case', 'token requests', 'failures', 'reused', 'burst ms', 'added ms', 'p50 ms', 'max ms', '401s']];
+    for (const [k, label] of [['noRefresh', 'no refresh'], ['expiredAtOura', 'token expired at Oura (401s)'], ['expiresInReached', 'expires_in reached (no 401)']]) {
+      const x = s[k];
+      srows.push([label, x.tokenRequests.join(','), x.failures, x.refreshReuse, f0(x.burstMs), x.added ? f0(x.added.burstMs) : '-', f1(x.p50Ms), f0(x.maxMs), k === 'noRefresh' ? '-' : x.unauthorized.join(',')]);
+    }
+    lines.push(table(srows));
+    const renewing = [...s.expiredAtOura.tokenRequests, ...s.expiresInReached.tokenRequests];
+    const failures = s.expiredAtOura.failures + s.expiresInReached.failures;
+    goals.push({
+      goal: 'refresh storm over three replicas: exactly 1 token request, 0 failures, 0 reused',
+      value: `token requests ${renewing.join(',')}, failures ${failures}, reused ${s.expiredAtOura.refreshReuse + s.expiresInReached.refreshReuse}`,
+      met: renewing.every((t) => t === 1) && failures === 0 && s.expiredAtOura.refreshReuse + s.expiresInReached.refreshReuse === 0,
+    });
   }
   if (goals.length) {
     lines.push('', 'Goals');
@@ -515,6 +548,11 @@ async function main() {
     const st = await main.nr.state();
     results.mainInstance = { unhandledRejections: st.unhandled, heapUsedAfterGc: st.memory.heapUsed, maxRSS: st.maxRSS };
     await main.nr.stop();
+  }
+  if (ONLY.includes('shared')) {
+    await section('sharedStore', 'sharedStore', () => sharedStore({
+      sim, template: pkg.template, work: WORK, instances, extraPids, log, cfg: CFG, day: addDays(today, -1), newInstance,
+    }));
   }
   if (ONLY.includes('cold')) await section('coldStart', 'coldStart', () => coldStart(pkg));
   results.durationS = Math.round((Date.now() - started) / 1000);

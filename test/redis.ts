@@ -44,6 +44,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The server's process id while it runs (the benchmark counts its CPU as its own). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   /** Starts the server (again, empty) on the same port. */
   async run(): Promise<void> {
     const proc = spawn(REDIS_BIN, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,7 +6,7 @@
  * - `bench sink`: the end of the flow (kind "out") or behind a Catch node (kind "error"); every arrival is
  *   counted per `_benchId`, so a message that is lost, answered twice or both answered and caught shows up.
  * - GET /bench/state: heap after GC, RSS, max RSS, open sockets, unhandled rejections.
- * - POST /bench/axios-pages: the bare page loop (axios, next_token) the paging benchmark compares against.
+ * - POST /bench/axios-pages: the bare page loop (axios, next_token, 30-day windows) the paging benchmark compares against.
  * - POST /bench/direct: the simulator called from this process without a flow (a floor, for the breakdown).
  * - POST /bench/timing: sets the package's retry timing (fast soak mode).
  */
@@ -248,33 +248,35 @@ module.exports = function register(RED) {
     };
   }));
 
-  // The bare loop: axios GET, JSON, next_token, until the last page; nothing kept.
+  // The bare loop: axios GET, JSON, next_token, until the last page of each window (bench/lib/heartrate.js); nothing kept.
   RED.httpAdmin.post('/bench/axios-pages', route(async (req) => {
-    const { url, token, maxPages = 5000 } = await body(req);
+    const { urls, token, maxPages = 5000 } = await body(req);
     const axios = loadAxios();
     const headers = { Authorization: `Bearer ${token}` };
-    let next = null;
     let pages = 0;
     let docs = 0;
     let sumMs = 0;
     const rss0 = process.memoryUsage.rss();
     let rssPeak = rss0;
     const t0 = performance.now();
-    for (;;) {
-      const u = next ? `${url}&next_token=${encodeURIComponent(next)}` : url;
-      const t = performance.now();
-      const r = await axios.get(u, { headers });
-      sumMs += performance.now() - t;
-      if (r.status !== 200 || !r.data || !Array.isArray(r.data.data)) throw new Error(`page ${pages}: ${r.status}`);
-      pages++;
-      docs += r.data.data.length;
-      next = r.data.next_token;
-      const rss = process.memoryUsage.rss();
-      if (rss > rssPeak) rssPeak = rss;
-      if (!next) break;
-      if (pages >= maxPages) throw new Error('too many pages');
+    for (const url of urls) {
+      let next = null;
+      for (;;) {
+        const u = next ? `${url}&next_token=${encodeURIComponent(next)}` : url;
+        const t = performance.now();
+        const r = await axios.get(u, { headers });
+        sumMs += performance.now() - t;
+        if (r.status !== 200 || !r.data || !Array.isArray(r.data.data)) throw new Error(`page ${pages}: ${r.status}`);
+        pages++;
+        docs += r.data.data.length;
+        next = r.data.next_token;
+        const rss = process.memoryUsage.rss();
+        if (rss > rssPeak) rssPeak = rss;
+        if (!next) break;
+        if (pages >= maxPages) throw new Error('too many pages');
+      }
     }
-    return { pages, docs, sumMs, ms: performance.now() - t0, rssBefore: rss0, rssPeak };
+    return { windows: urls.length, pages, docs, sumMs, ms: performance.now() - t0, rssBefore: rss0, rssPeak };
   }));
 
   // The floor from inside Node-RED's process: N requests, `concurrency` in flight, no flow.

@@ -172,6 +172,63 @@ describe('the shared token store (Redis)', function () {
     assert.equal(tokens.current('acc1')?.reauth, undefined, 'no new consent asked for');
   });
 
+  it('Redis restored from an older snapshot: the replica holding newer tokens keeps them, renews with them and puts them back', async function () {
+    await start();
+    const other = await replica();
+    const key = `${prefix}tokens:acc1`;
+    // An RDB snapshot taken now, before the next renewal...
+    const snapshot = await other.redis.call('snapshot', (c) => c.hGetAll(key));
+    env!.sim.expireAccessTokens();
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1);
+    const renewed = tokens.current('acc1')!;
+    // ... and Redis restarted from it: its record is older than the tokens this Node-RED holds.
+    await other.redis.call('restore', (c) => c.eval("return redis.call('HSET', KEYS[1], 'version', ARGV[1], 'data', ARGV[2])", { keys: [key], arguments: [snapshot.version, snapshot.data] }));
+    env!.sim.expireAccessTokens();
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1, 'renewed with the newer refresh token it held');
+    assert.deepEqual([env!.sim.stats().refreshes, env!.sim.stats().refreshReuse, env!.sim.stats().codeExchanges], [2, 0, 0]);
+    assert.equal(tokens.current('acc1')?.reauth, undefined, 'no new consent asked for');
+    assert.notEqual(tokens.current('acc1')?.refreshToken, renewed.refreshToken);
+    const r = await other.readRecord('acc1');
+    assert.ok(r && r !== 'undecryptable' && r.value.refreshToken === tokens.current('acc1')!.refreshToken, 'Redis holds the newest tokens again');
+    assert.ok(r.version > Number(snapshot.version) + 1, `a version above any this Node-RED held, so every replica takes it (${r.version})`);
+  });
+
+  it('Redis restarted empty, and a replica starting with an older copy stores it there: the one holding newer tokens puts them back at once', async function () {
+    await start();
+    const other = await replica();
+    const older = await other.readRecord('acc1');
+    assert.ok(older && older !== 'undecryptable');
+    env!.sim.expireAccessTokens();
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1);
+    const newer = tokens.current('acc1')!;
+    await other.redis.call('empty restart', (c) => c.del(`${prefix}tokens:acc1`));
+    // What a replica that was down during the renewal does at its start against an empty Redis.
+    assert.ok(await other.casRecord('acc1', 0, 1, older.value));
+    await other.publish({ kind: 'record', account: 'acc1', version: 1 });
+    await until('the newer tokens back in Redis', async () => {
+      const r = await other.readRecord('acc1');
+      return !!r && r !== 'undecryptable' && r.version > older.version && r.value.refreshToken === newer.refreshToken;
+    });
+    assert.equal(tokens.current('acc1')?.refreshToken, newer.refreshToken, 'this Node-RED kept its newer tokens');
+    assert.deepEqual([env!.sim.stats().refreshes, env!.sim.stats().refreshReuse], [1, 0]);
+  });
+
+  it('a replica that starts with no tokens of its own while Redis does not answer takes Redis\' record once it answers again', async function () {
+    await start();
+    const theirs = tokens.current('acc1')!;
+    // A new replica: its flows and credentials hold the Client ID and Secret, no tokens, and it has no copy of its own.
+    await helper.unload();
+    tokens.resetMemory();
+    fs.rmSync(path.join(env!.userDir, '.oura-tokens'), { recursive: true, force: true });
+    redis.pause();
+    await load(sleepFlow());
+    await until('the log says it could not read Redis', () => /Could not read account acc1 from the shared token store yet/.test(JSON.stringify(helper.log().args)), 5000);
+    redis.resume();
+    await until('Redis\' record taken', () => tokens.current('acc1')?.accessToken === theirs.accessToken);
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1);
+    assert.equal(env!.sim.stats().tokenRequests, 0);
+  });
+
   it('Redis unreachable: a valid token goes on; a renewal waits for Redis, saying so, and finishes when it is back', async function () {
     await start();
     redis.pause();

@@ -1,8 +1,8 @@
 /**
  * The connection to Redis for the shared token store: the official client, loaded only when a store is configured,
- * one connection for commands and one of its own for pub/sub. Commands fail fast while Redis cannot be reached (no
- * offline queue) and give up after a short time when Redis does not answer (a paused server), so a caller can wait
- * and say so instead of hanging. The URL's password never reaches a log or a message.
+ * one connection for commands and one of its own for pub/sub. A command waits for the connection while it is being made
+ * (right after a start, or while reconnecting), is never queued beyond its deadline, and gives up after a short time
+ * when Redis cannot be reached or does not answer (a paused server), so a caller can wait and say so instead of hanging. The URL's password never reaches a log or a message.
  */
 import { OuraError } from '../errors';
 import { t } from '../i18n';
@@ -38,6 +38,7 @@ export function redactUrl(url: string): string {
 export interface RedisLike {
   connect(): Promise<unknown>;
   on(event: string, listener: (...args: any[]) => void): unknown;
+  off?(event: string, listener: (...args: any[]) => void): unknown;
   duplicate(): RedisLike;
   eval(script: string, opts: { keys: string[]; arguments: string[] }): Promise<unknown>;
   hGetAll(key: string): Promise<Record<string, string>>;
@@ -95,13 +96,33 @@ export class RedisConnection {
     for (const c of [this.cmd, this.sub]) c.connect().catch((err: Error) => this.noteError('connect', err));
   }
 
+  /** Until the command connection is ready, at most `ms`. */
+  private whenReady(ms: number): Promise<void> {
+    if (this.cmd.isReady) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.cmd.off?.('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      timer.unref?.();
+      this.cmd.on('ready', done);
+    });
+  }
+
   /** A command with a deadline: a paused or unreachable Redis becomes a StoreUnavailableError. */
   async call<T>(what: string, run: (c: RedisLike) => Promise<T>, timeoutMs = COMMAND_TIMEOUT_MS): Promise<T> {
     if (this.closed) throw new StoreUnavailableError(t('oura.store.closed'));
+    const deadline = Date.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
-        run(this.cmd),
+        // Right after a start the connection is still being made: wait for it, but never send once the caller gave up.
+        this.whenReady(timeoutMs).then(() => {
+          if (this.closed || Date.now() >= deadline) throw new Error(t('oura.store.notConnectedWithinMs', { ms: timeoutMs }));
+          return run(this.cmd);
+        }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(t('oura.store.noAnswerWithinMs', { ms: timeoutMs }))), timeoutMs);
           timer.unref?.();

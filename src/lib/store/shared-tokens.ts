@@ -6,7 +6,10 @@
  * - the result is stored with a compare-and-set on the record's version (never a wall clock across hosts); if storing
  *   fails, the new tokens stay in memory and the lock is kept while the write is retried;
  * - on "refresh token already used", Redis is read again before declaring that a new consent is needed;
- * - the lock is released by compare-and-delete; waiters are woken by pub/sub, also poll, and always re-read.
+ * - the lock is released by compare-and-delete; waiters are woken by pub/sub, also poll, and always re-read;
+ * - versions only grow while Redis keeps its data: a record older than the one a replica holds means Redis lost writes
+ *   (restarted empty, or from an older snapshot), so that replica's tokens win and go back in, and every write takes a
+ *   version above both, so that every replica takes it.
  * With Redis unreachable, a still-valid access token goes on being used, and a renewal waits for Redis instead of
  * risking a reuse.
  */
@@ -72,6 +75,8 @@ export class SharedTokens {
         this.notices.emit(`record:${e.account}`);
         const mine = this.local.get(e.account).version ?? 0;
         if (e.version > mine) void this.follow(e.account);
+        // Redis lost writes and another replica just stored an older record there (its own copy): ours go back in.
+        else if (e.version < mine) void this.restore(e.account);
       } else {
         this.notices.emit(`unlock:${e.name}`);
       }
@@ -92,6 +97,26 @@ export class SharedTokens {
     }
   }
 
+  private async restore(key: string): Promise<void> {
+    try {
+      const r = await this.store.readRecord(key);
+      const mine = this.local.get(key);
+      if (r !== 'undecryptable' && mine.record && (r?.version ?? 0) < (mine.version ?? 0)) await this.write(key, mine.record, r?.version ?? 0);
+    } catch {
+      // Redis went away again: the next renewal puts them back
+    }
+  }
+
+  /** The version this replica holds (0: none). */
+  private mineVersion(key: string): number {
+    return this.local.get(key).version ?? 0;
+  }
+
+  /** A write over `expected`: above Redis' version and above this replica's, which may be higher if Redis lost writes. */
+  private nextVersion(key: string, expected: number): number {
+    return Math.max(expected, this.mineVersion(key)) + 1;
+  }
+
   private adoptRemote(key: string, r: Versioned<TokenRecord>): void {
     this.local.adopt(key, r.value.forgotten ? undefined : r.value, r.version);
   }
@@ -107,7 +132,10 @@ export class SharedTokens {
       return;
     }
     if (r) {
-      this.adoptRemote(key, r);
+      const mine = this.local.get(key);
+      // A redeploy after Redis lost writes: this replica's newer tokens go back in.
+      if (r.version < (mine.version ?? 0) && mine.record) await this.write(key, mine.record, r.version);
+      else this.adoptRemote(key, r);
       return;
     }
     const mine = this.local.get(key);
@@ -119,16 +147,19 @@ export class SharedTokens {
     for (;;) {
       const r = await this.store.readRecord(key);
       if (r === 'undecryptable') throw new StoreUnreadableError(undecryptableText(key));
-      const expected = r?.version ?? 0;
-      if (await this.write(key, record, expected)) return expected + 1;
+      if (await this.write(key, record, r?.version ?? 0)) return this.mineVersion(key);
     }
   }
 
   private async write(key: string, record: TokenRecord, expected: number): Promise<boolean> {
-    const ok = await this.store.casRecord(key, expected, expected + 1, record);
+    const version = this.nextVersion(key, expected);
+    const ok = await this.store.casRecord(key, expected, version, record);
     if (ok) {
-      this.local.adopt(key, record.forgotten ? undefined : record, expected + 1);
-      await this.store.publish({ kind: 'record', account: key, version: expected + 1 }).catch(() => undefined);
+      const now = this.local.get(key);
+      if (now.record === record || (record.forgotten && !now.record)) this.local.adopt(key, record.forgotten ? undefined : record, version);
+      // A newer record made here meanwhile (the Oura user's label, right after a consent) stays: it is written next.
+      else this.local.adopt(key, now.record, Math.max(version, now.version ?? 0));
+      await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
     }
     return ok;
   }
@@ -167,7 +198,8 @@ export class SharedTokens {
 
   /** Redis already holds what a waiter needs (someone renewed, refused or disconnected): take it. */
   private settled(key: string, remote: Versioned<TokenRecord> | undefined, stale: string): TokenRecord | undefined {
-    if (!remote) return undefined;
+    // Older than what this replica holds (Redis lost writes): nothing to take.
+    if (!remote || remote.version < this.mineVersion(key)) return undefined;
     const rec = remote.value;
     if (rec.forgotten) {
       this.adoptRemote(key, remote);
@@ -191,9 +223,11 @@ export class SharedTokens {
       const settled = this.settled(key, cur, stale);
       if (settled) return settled;
       const mine = this.local.get(key);
-      // With no record in Redis (an empty restart), this replica's own tokens are the best there is.
-      const base = cur?.value ?? mine.record;
+      // With no record in Redis, or an older one than this replica's (Redis lost writes), this replica's own tokens
+      // are the best there is.
+      const base = cur && cur.version >= (mine.version ?? 0) ? cur.value : mine.record;
       const baseVersion = cur?.version ?? 0;
+      const version = this.nextVersion(key, baseVersion);
       if (!base || base.forgotten) throw this.text.notAuthorized();
       if (base.reauth) throw new ReauthRequiredError(base.reauth);
       if (base.clientId && base.clientId !== client.clientId) throw this.text.otherClient();
@@ -209,7 +243,7 @@ export class SharedTokens {
           },
         });
       } catch (err) {
-        if (isRefreshRefused(err)) return await this.refused(key, err as TokenError, stale, base, cur, baseVersion);
+        if (isRefreshRefused(err)) return await this.refused(key, err as TokenError, stale, base, cur, baseVersion, version);
         throw err;
       }
       const next = renewed(base, tokens, timing.now());
@@ -220,18 +254,18 @@ export class SharedTokens {
         throw this.text.notAuthorized();
       }
       // The old refresh token is dead now: memory first, then Redis.
-      this.local.adopt(key, next, baseVersion + 1);
-      const stored = await this.store.casRecord(key, baseVersion, baseVersion + 1, next).then(
+      this.local.adopt(key, next, version);
+      const stored = await this.store.casRecord(key, baseVersion, version, next).then(
         (ok) => (ok ? 'stored' : 'conflict'),
         () => 'unavailable',
       );
       if (stored === 'conflict') return await this.conflict(key, next, tokens, client);
       if (stored === 'unavailable') {
         keepLock = true;
-        void this.storeLater(key, baseVersion, next, lock);
+        void this.storeLater(key, baseVersion, version, next, lock);
         return next;
       }
-      await this.store.publish({ kind: 'record', account: key, version: baseVersion + 1 }).catch(() => undefined);
+      await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
       return next;
     } finally {
       if (!keepLock) await lock.release().catch(() => undefined);
@@ -240,7 +274,7 @@ export class SharedTokens {
 
   /** Oura refused the refresh. "Already used": maybe another replica renewed without us hearing of it. */
   private async refused(
-    key: string, err: TokenError, stale: string, base: TokenRecord, cur: Versioned<TokenRecord> | undefined, baseVersion: number,
+    key: string, err: TokenError, stale: string, base: TokenRecord, cur: Versioned<TokenRecord> | undefined, baseVersion: number, version: number,
   ): Promise<TokenRecord> {
     if (isRefreshTokenReused(err)) {
       const again = await this.store.readRecord(key).catch(() => undefined);
@@ -251,9 +285,9 @@ export class SharedTokens {
     }
     const reason = this.text.refusal(err);
     const dead: TokenRecord = { ...base, reauth: reason };
-    if (cur && (await this.store.casRecord(key, baseVersion, baseVersion + 1, dead).catch(() => false))) {
-      this.local.adopt(key, dead, baseVersion + 1);
-      await this.store.publish({ kind: 'record', account: key, version: baseVersion + 1 }).catch(() => undefined);
+    if (cur && (await this.store.casRecord(key, baseVersion, version, dead).catch(() => false))) {
+      this.local.adopt(key, dead, version);
+      await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
     } else {
       // Redis had nothing (an empty restart) or changed: this replica's copy may just be the stale one. Say so
       // here only; a replica with the current tokens, or a new consent, heals the others.
@@ -276,14 +310,14 @@ export class SharedTokens {
   }
 
   /** Redis went away after Oura answered: keep the tokens in memory, keep the lock, write when Redis is back. */
-  private async storeLater(key: string, baseVersion: number, next: TokenRecord, lock: Lock): Promise<void> {
+  private async storeLater(key: string, baseVersion: number, version: number, next: TokenRecord, lock: Lock): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       await this.pause(Math.min(500 * 2 ** attempt, 5000));
       if (this.local.get(key).record !== next) return; // replaced or disconnected here meanwhile
       try {
         await lock.extend(this.lockTtlMs);
-        if (await this.store.casRecord(key, baseVersion, baseVersion + 1, next)) {
-          await this.store.publish({ kind: 'record', account: key, version: baseVersion + 1 }).catch(() => undefined);
+        if (await this.store.casRecord(key, baseVersion, version, next)) {
+          await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
         } else {
           // Someone wrote meanwhile (a Disconnect or a consent elsewhere): theirs stands.
           const r = await this.store.readRecord(key);

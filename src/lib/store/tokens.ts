@@ -7,7 +7,7 @@ import { revokeTokens, RevokeOutcome } from '../oauth/revoke';
 import { ClientCredentials, TokenSet, isRefreshRefused, isRefreshTokenReused, requestToken } from '../oauth/token-requests';
 import { timing } from '../retry';
 import {
-  announceWaiting, current, forgetLocally, hasDurable, logger, mirrorToCredentials, persist, readDurable, saveCopy, state, states,
+  AccountState, announceWaiting, current, forgetLocally, hasDurable, logger, mirrorToCredentials, persist, readDurable, saveCopy, state, states,
 } from './local-state';
 import { DeployedClient, isNewer, renewed, TokenRecord } from './record';
 import { StoreUnreadableError } from './redis-client';
@@ -69,14 +69,43 @@ export function reconcile(key: string, fromCredentials: TokenRecord | undefined)
     }
   }
   if (shared) {
-    const adopting = shared.adoptAtStart(key, (m) => (logger.error ?? logger.warn)(m)).catch((err) => {
+    const sh = shared;
+    const adopting = sh.adoptAtStart(key, reportShared).catch((err) => {
       logger.warn(t('oura.store.adoptLater', { key, message: (err as Error).message }));
+      void adoptWhenRedisAnswers(sh, key, s);
     });
     s.adopting = adopting.finally(() => {
       if (s.adopting === adopting) s.adopting = undefined;
     });
   }
   return s.record;
+}
+
+const reportShared = (m: string) => (logger.error ?? logger.warn)(m);
+const retryingAdoption = new WeakSet<object>();
+
+/**
+ * A replica that started while Redis did not answer and holds no tokens of its own has nothing to use until it reads
+ * Redis' record: read again until Redis answers. (One with tokens of its own uses them, and meets Redis' newer ones at
+ * its next renewal.)
+ */
+async function adoptWhenRedisAnswers(sh: SharedTokens, key: string, s: AccountState): Promise<void> {
+  if (retryingAdoption.has(s)) return;
+  retryingAdoption.add(s);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 10_000)).unref?.());
+      if (shared !== sh || states.get(key) !== s || s.record) return;
+      try {
+        await sh.adoptAtStart(key, reportShared);
+        return;
+      } catch {
+        // still no answer
+      }
+    }
+  } finally {
+    retryingAdoption.delete(s);
+  }
 }
 
 /** Tells the other replicas, now or as soon as Redis can be reached (this replica already uses `record`). */

@@ -278,6 +278,19 @@ export class Editor {
     return this.authStatus();
   }
 
+  /** Types `uri` into the open account dialog's Redirect URI field (where Oura is to send the browser back). */
+  async typeRedirectUri(uri: string): Promise<void> {
+    await this.page.locator('#node-config-input-redirectUri').fill(uri);
+  }
+
+  /** Clicks Cancel in the config node dialog, then in the node's edit tray: the flow stays as deployed. */
+  async cancelDialogs(): Promise<void> {
+    await this.page.locator('#node-config-dialog-cancel').click();
+    await this.page.locator('#node-config-dialog-cancel').waitFor({ state: 'detached' });
+    await this.page.locator('#node-dialog-cancel').click();
+    await this.page.locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+  }
+
   /** Clicks Add/Update in the config node dialog. */
   async closeConfigDialog(): Promise<void> {
     await this.page.locator('#node-config-dialog-ok').click();

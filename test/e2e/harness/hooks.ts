@@ -3,6 +3,7 @@
 import { closeBrowser, screenshotOpenPages } from './browser';
 import { instances } from './nodered';
 import { stopAll } from './proc';
+import { stopRedisServers } from './replicas';
 import { stopSimulator } from './world';
 
 export const mochaHooks = {
@@ -19,5 +20,6 @@ export const mochaHooks = {
     await closeBrowser();
     await stopSimulator().catch(() => undefined);
     await stopAll();
+    await stopRedisServers();
   },
 };

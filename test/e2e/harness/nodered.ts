@@ -162,6 +162,14 @@ export class NodeRed {
     return reply;
   }
 
+  /** Replaces the flows through the admin API (a full deploy, as a script or a pipeline does) and waits until they run. */
+  async deployFlows(flows: object[]): Promise<void> {
+    const mark = this.process.mark();
+    const reply = await this.admin('flows', { body: flows, headers: { 'Node-RED-API-Version': 'v1', 'Node-RED-Deployment-Type': 'full' } });
+    if (reply.status !== 204 && reply.status !== 200) throw new Error(`POST ${this.adminUrl('flows')}: expected 204, got ${reply.status}: ${reply.text.slice(0, 500)}`);
+    await this.process.waitForLine(/\] Started flows/, 30000, mark);
+  }
+
   /** Node-RED's own log text of the current run. */
   log(): string {
     return this.proc?.text() ?? '';

@@ -14,9 +14,13 @@ export interface SettingsOptions {
   httpAdminRoot?: string;
   /** enables adminAuth with this single full-permission user */
   adminUser?: AdminUser;
+  /** the shared token store on Redis (several Node-REDs, one authorization); needs an explicit credentialSecret */
+  ouraAccountTokenStore?: { url: string; prefix?: string; refreshDeadlineSeconds?: number };
 }
 
 export const FIXED_CREDENTIAL_SECRET = 'e2e-fixed-credential-secret-3b0f6c1d';
+/** What every replica sharing one Redis has in its settings.js (the one Node-RED generates differs per user directory). */
+export const SHARED_CREDENTIAL_SECRET = 'e2e-shared-credential-secret-9d2e4a7c';
 
 export function writeSettings(file: string, opts: SettingsOptions, redJs: string): void {
   const settings: Record<string, unknown> = {
@@ -34,6 +38,7 @@ export function writeSettings(file: string, opts: SettingsOptions, redJs: string
   const credentialSecret = opts.credentialSecret === undefined ? FIXED_CREDENTIAL_SECRET : opts.credentialSecret;
   if (credentialSecret !== null) settings.credentialSecret = credentialSecret;
   if (opts.httpAdminRoot) settings.httpAdminRoot = opts.httpAdminRoot;
+  if (opts.ouraAccountTokenStore) settings.ouraAccountTokenStore = opts.ouraAccountTokenStore;
   if (opts.adminUser) {
     settings.adminAuth = {
       type: 'credentials',

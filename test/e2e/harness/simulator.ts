@@ -74,6 +74,19 @@ export class Simulator {
     await expectStatus(`${this.url}/_sim/expire`, '2xx', { method: 'POST', body: {} });
   }
 
+  /**
+   * What the user's browser does on Oura's consent page, without a browser: follows `authorizeUrl`, accepts, and
+   * returns the address Oura redirects to (the callback, with the code and state).
+   */
+  async consent(authorizeUrl: string): Promise<string> {
+    return (await expectStatus(`${this.url}/_sim/consent`, 200, { body: { authorizeUrl, accept: true } })).json<{ location: string }>().location;
+  }
+
+  /** Posts `event` to `callbackUrl` signed as Oura signs it (HMAC of timestamp + body with the Client Secret); the callback's answer. */
+  async sendEvent(callbackUrl: string, event: object, secret: string): Promise<{ status: number; body: string }> {
+    return (await expectStatus(`${this.url}/_sim/event`, 200, { body: { callbackUrl, event, secret } })).json<{ status: number; body: string }>();
+  }
+
   /** The webhook subscriptions the simulator holds, of every application, as Oura would list them. */
   async webhooks(): Promise<Subscription[]> {
     return (await expectStatus(`${this.url}/_sim/webhooks`, 200)).json<Subscription[]>();
