@@ -37,18 +37,33 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
+/** Intl formatters cost far more to make than to use (a year of heart rate reads the day of every page): one per zone. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(kind: 'day' | 'wall', timeZone: string): Intl.DateTimeFormat {
+  const key = `${kind} ${timeZone}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = kind === 'day'
+      ? new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+      : new Intl.DateTimeFormat('en-US', {
+        timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      });
+    if (formatters.size > 100) formatters.clear();
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** The calendar day it is at `now` in `timeZone`. */
 export function dayIn(timeZone: string, now: Date): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
+  const parts = formatter('day', timeZone).formatToParts(now);
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   return `${get('year')}-${get('month')}-${get('day')}`;
 }
 
 /** Offset of `timeZone` from UTC at instant `at`, in minutes. */
 function offsetMinutes(timeZone: string, at: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-  }).formatToParts(new Date(at));
+  const parts = formatter('wall', timeZone).formatToParts(new Date(at));
   const get = (t: string) => +(parts.find((p) => p.type === t)?.value ?? 0);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return Math.round((asUtc - Math.floor(at / 1000) * 1000) / 60000);

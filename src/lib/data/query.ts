@@ -208,9 +208,13 @@ export async function fetchPages(
     const before = passed;
     await forEachPage(account, path, { ...query, ...windows[w] }, (docs, _p, lastPage) => {
       let kept = docs.filter(keep);
-      if (windows.length > 1) {
-        kept = kept.filter((d) => !(timestampOf(d) <= before));
-        for (const d of kept) passed = Math.max(passed, timestampOf(d) || -Infinity);
+      if (windows.length > 1 && kept.length) {
+        // A window starts at the previous one's end, so only its leading samples (Oura sends them in time order) can
+        // be at the boundary instant already passed on: skip those, and remember the last one passed.
+        let skip = 0;
+        while (skip < kept.length && timestampOf(kept[skip]) <= before) skip++;
+        if (skip) kept = kept.slice(skip);
+        if (kept.length) passed = Math.max(passed, timestampOf(kept[kept.length - 1]) || -Infinity);
       }
       return onPage(kept, page++, lastWindow && lastPage);
     }, get);
