@@ -6,7 +6,7 @@
 const path = require('path');
 const { chromium } = require('playwright-core');
 
-const EDITOR = process.env.EDITOR_URL || 'http://127.0.0.1:1880/';
+const EDITOR = process.env.EDITOR_URL || 'http://localhost:1880/';
 const OUT = path.resolve(__dirname, '..', 'docs');
 const SLEEP_NODE = 'de00000000000012';
 const INJECT_NODE = 'de00000000000011';
@@ -17,7 +17,7 @@ async function main() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
   try {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(EDITOR);
     await page.waitForFunction(() => window.RED && RED.workspaces && RED.workspaces.active() && $('#red-ui-palette-container .red-ui-palette-node').length > 0, undefined, { timeout: 60000 });
@@ -29,13 +29,16 @@ async function main() {
     const popupEvent = context.waitForEvent('page');
     await page.locator('#oura-authorize').click();
     const popup = await popupEvent;
-    await popup.waitForURL((u) => u.pathname.endsWith('/oauth/authorize'));
+    await popup.waitForURL((u) => u.pathname.endsWith('/oauth/v2/ext/oauth-authorize'));
     await popup.setViewportSize({ width: 620, height: 700 });
     await popup.screenshot({ path: path.join(OUT, 'consent-page.png') });
     await popup.getByRole('button', { name: 'Accept', exact: true }).click();
     await popup.waitForURL((u) => u.pathname.endsWith('/oura/auth/callback'));
     await page.waitForFunction(() => document.querySelector('#oura-auth-status').getAttribute('data-state') === 'authorized', undefined, { timeout: 20000 });
-    await popup.close();
+    // The success page closes its window by itself.
+    if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: 10000 }).catch(() => popup.close());
+    await page.locator('#oura-check').click();
+    await page.locator('#oura-check-result[data-outcome^="accepted"]').waitFor({ state: 'visible', timeout: 20000 });
     await page.screenshot({ path: path.join(OUT, 'account-dialog.png') });
 
     await page.locator('#node-config-dialog-ok').click();

@@ -16,9 +16,18 @@ const CATALOG = path.join('locales', 'en-US', 'oura-account.json');
 let translator: Translator | undefined;
 let english: Record<string, unknown> | undefined;
 
+/**
+ * Texts already made by the translator. Node-RED's i18next is costly per call (its plural rules alone: a tenth of a
+ * message's CPU in bench/profile.js), and a flow asks for the same few statuses message after message; the language
+ * does not change while Node-RED runs. Bounded; emptied when the translator changes.
+ */
+const made = new Map<string, string>();
+const MADE_MAX = 1000;
+
 /** Node-RED's translator for the oura-account catalog; `undefined` goes back to the English one. */
 export function useTranslator(tr: Translator | undefined): void {
   translator = tr;
+  made.clear();
 }
 
 /** nodes/locales/en-US/oura-account.json, from nodes/lib (compiled) or src/lib (ts-node). */
@@ -48,9 +57,16 @@ export function englishText(key: string, subs?: Substitutions): string {
 
 /** The text of `key` in Node-RED's language; English where the translator has none (it answers with the key). */
 export function t(key: string, subs?: Substitutions): string {
+  const id = subs ? `${key}\u0000${JSON.stringify(subs)}` : key;
+  const known = made.get(id);
+  if (known !== undefined) return known;
+  let text: string | undefined;
   if (translator) {
     const out = translator(key, subs);
-    if (typeof out === 'string' && out !== key && !out.endsWith(`:${key}`)) return out;
+    if (typeof out === 'string' && out !== key && !out.endsWith(`:${key}`)) text = out;
   }
-  return englishText(key, subs);
+  text ??= englishText(key, subs);
+  if (made.size >= MADE_MAX) made.clear();
+  made.set(id, text);
+  return text;
 }
