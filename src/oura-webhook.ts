@@ -1,25 +1,22 @@
 import type { OuraAccountNode, RED as NodeRED, RedNode } from './lib/red';
-import { findCollection } from './lib/data/collections';
-import { systemTimeZone } from './lib/data/dates';
-import { OuraError } from './lib/errors';
-import { fetchOne } from './lib/data/query';
-import { describeFailure, reportAsSentences } from './lib/report';
+import { reportAsSentences } from './lib/report';
 import { asError, status, timeOfDay } from './lib/status';
 import { t } from './lib/i18n';
 import * as tokens from './lib/store/tokens';
 import { registerWebhookRoutes, WebhookHandle } from './lib/webhook/admin';
 import { AppCredentials, DATA_TYPES, EVENT_TYPES } from './lib/webhook/api';
+import { deliverEvent } from './lib/webhook/deliver';
 import { eventKey, OuraEvent, recentEventsFor } from './lib/webhook/events';
-import { combinations, maintain, removeAll, Wanted } from './lib/webhook/manager';
+import { combinations, removeAll, Wanted } from './lib/webhook/manager';
 import { checkDelivery } from './lib/webhook/receive';
-import { claimDelivery, settleDelivery, underMaintenanceLock } from './lib/webhook/shared';
+import { claimDelivery, settleDelivery } from './lib/webhook/shared';
 import { Rejections } from './lib/webhook/rejections';
 import { callbackUrl, Endpoint, HttpReq, HttpRes, normalizePath, replyJson, routesFor, WebhookRoutes } from './lib/webhook/routes';
-import { clock, nextCheck, RETRY_MS, Wakeup } from './lib/webhook/schedule';
+import { clock } from './lib/webhook/schedule';
 import { CLOSE_TIMEOUT_MS, DEFAULT_MAX_AGE_S, DEFAULT_PATH, FUTURE_SKEW_MS, listOf, maxAgeMs, queryOf } from './lib/webhook/settings';
+import { reason, SubscriptionUpkeep } from './lib/webhook/upkeep';
 import { withTimeout } from './lib/retry';
 import { resolveAccount } from './lib/accounts';
-import { accountFor, accountsOf } from './lib/webhook/users';
 import { sameSecret } from './lib/webhook/signature';
 
 interface WebhookConfig {
@@ -38,10 +35,6 @@ interface WebhookConfig {
 
 type WebhookNode = RedNode & { webhook?: WebhookHandle };
 type Red = NodeRED & { httpNode?: { use(fn: (req: HttpReq, res: HttpRes, next: () => void) => void): unknown } };
-
-function reason(err: unknown): string {
-  return err instanceof OuraError ? err.message : err instanceof Error ? err.message : t('oura.common.unexpectedError');
-}
 
 export = function register(RED: Red): void {
   registerWebhookRoutes(RED);
@@ -160,100 +153,16 @@ export = function register(RED: Red): void {
       });
     };
 
-    /** False when the event could not be handed to the flow (the fetch failed): Oura's retry may deliver it. */
-    async function deliver(event: OuraEvent): Promise<boolean> {
-      const owner = await accountFor(accountsOf(RED, account, lastApp?.clientId), event.user_id, clock.now(), (m) => node.debug(m));
-      if (!owner) {
-        node.debug(t('oura.webhook.log.noOwner', { event: event.event_type, data: event.data_type, user: event.user_id }));
-        return true;
-      }
-      const collection = findCollection(event.data_type);
-      const info: Record<string, unknown> = {
-        collection: collection?.name ?? event.data_type,
-        document_id: event.object_id,
-        event_type: event.event_type,
-        user_id: event.user_id,
-        account: owner.id,
-      };
-      const msg: Record<string, unknown> = {
-        _msgid: RED.util?.generateId?.(),
-        topic: event.data_type,
-        payload: event,
-        event,
-        oura: info,
-      };
-      const fetchable = config.fetch && event.event_type !== 'delete' && !!event.object_id && !!collection?.single;
-      if (fetchable) {
-        status.fetching(node);
-        try {
-          msg.payload = await fetchOne(owner.handle, { collection: collection!, documentId: event.object_id, timeZone: systemTimeZone() }, {
-            onRetry: (why, delayMs) => status.retrying(node, why, delayMs),
-          });
-          msg.oura = { ...info, count: 1 };
-        } catch (err) {
-          status.failed(node, err);
-          describeFailure(msg, err);
-          node.error(asError(err), msg);
-          return false;
-        }
-      } else {
-        // Wired into an `oura data` node, these fetch the document.
-        msg.collection = info.collection;
-        if (event.object_id) msg.document_id = event.object_id;
-      }
-      if (closed) return false;
-      events++;
-      node.send(msg);
-      showListening();
-      return true;
-    }
+    const deliver = (event: OuraEvent) => deliverEvent({
+      RED, node, account, clientId: () => lastApp?.clientId, fetch: !!config.fetch, closed: () => closed,
+      sent: () => {
+        events++;
+        showListening();
+      },
+    }, event);
 
     // Subscriptions: create the wanted ones (option), renew each before it expires.
-    const wake = new Wakeup(() => void look());
-    let looking = false;
-    let again = false;
-
-    async function look(): Promise<void> {
-      const a = app();
-      if (closed || !url || !a) return;
-      if (looking) {
-        again = true;
-        return;
-      }
-      looking = true;
-      try {
-        const out = await underMaintenanceLock(url, () => maintain({ app: a, callbackUrl: url, verificationToken: verificationToken(), alive: () => !closed }, wanted, clock.now()));
-        if (closed) return;
-        if (out === 'elsewhere') {
-          // Another Node-RED sharing the store looks after these subscriptions right now: look again later.
-          wake.at(clock.now() + RETRY_MS);
-          return;
-        }
-        for (const s of out.created) node.log(t('oura.webhook.log.subscribed', { event: s.event_type, data: s.data_type, url }));
-        for (const s of out.moved) node.log(t('oura.webhook.log.moved', { event: s.event_type, data: s.data_type, url }));
-        for (const s of out.renewed) node.log(t('oura.webhook.log.renewed', { event: s.event_type, data: s.data_type, until: s.expiration_time }));
-        for (const f of out.failed) node.warn(t('oura.webhook.log.subscriptionFailed', { event: f.event_type, data: f.data_type, error: f.error }));
-        let next = nextCheck(out.own.map((s) => s.expiration_time), clock.now());
-        if (out.failed.length) {
-          next = Math.min(next ?? Infinity, clock.now() + RETRY_MS);
-          node.status({ fill: 'yellow', shape: 'ring', text: t('oura.status.subscriptionsFailed', { count: out.failed.length }) });
-        } else {
-          showListening();
-        }
-        if (next !== undefined) wake.at(next);
-      } catch (err) {
-        if (closed) return;
-        node.warn(t('oura.webhook.log.maintainFailed', { reason: reason(err) }));
-        node.status({ fill: 'yellow', shape: 'ring', text: t('oura.status.subscriptionsError') });
-        wake.at(clock.now() + RETRY_MS);
-      } finally {
-        looking = false;
-        if (again && !closed) {
-          again = false;
-          void look();
-        }
-      }
-    }
+    const upkeep = url ? new SubscriptionUpkeep(node, { callbackUrl: url, wanted, app, verificationToken, showListening }) : undefined;
 
     let stopWatching: () => void = () => undefined;
     if (setupError) {
@@ -277,20 +186,17 @@ export = function register(RED: Red): void {
             return a;
           },
           verificationToken,
-          refresh: () => {
-            wake.cancel();
-            void look();
-          },
+          refresh: () => upkeep?.lookNow(),
         };
         stopWatching = tokens.onChange(account!.handle.key, () => showListening());
         showListening();
-        if (url) setImmediate(() => void look());
+        if (upkeep) setImmediate(() => upkeep.lookNow());
       }
     }
 
     node.on('close', (removed: boolean, done: () => void) => {
       closed = true;
-      wake.cancel();
+      upkeep?.close();
       stopWatching();
       routes?.release(path, endpoint, removed);
       delete node.webhook;

@@ -13,56 +13,26 @@
  * With Redis unreachable, a still-valid access token goes on being used, and a renewal waits for Redis instead of
  * risking a reuse.
  */
-import { EventEmitter } from 'events';
-import { NotAuthorizedError, ReauthRequiredError, TokenError } from '../errors';
+import { ReauthRequiredError, TokenError } from '../errors';
 import { revokeTokens } from '../oauth/revoke';
 import { isRefreshRefused, isRefreshTokenReused, requestToken, TokenSet } from '../oauth/token-requests';
 import { timing } from '../retry';
 import { DeployedClient, renewed, TokenRecord } from './record';
 import { StoreUnavailableError, StoreUnreadableError } from './redis-client';
+import { Notices } from './notices';
+import { LocalTokens, Messages, SharedOptions, StoreTimeoutError } from './shared-contract';
 import { Lock, SharedStore, Versioned } from './shared-store';
 import { t } from '../i18n';
 
-/** What the replica itself holds (memory, durable copy, credentials): the shared store keeps it in step. */
-export interface LocalTokens {
-  get(key: string): { record?: TokenRecord; version?: number };
-  /** Memory first, then the durable copy and the credentials; `undefined` forgets. Tells the flow nodes. */
-  adopt(key: string, record: TokenRecord | undefined, version: number): void;
-  /** A message is waiting for Redis (true) or not any more (false): the flow nodes' status says so. */
-  waiting(key: string, why: string | undefined): void;
-}
-
-export interface SharedOptions {
-  /** D: the whole renewal, every attempt included. */
-  deadlineMs: number;
-  /** How long a message may wait for Redis or for another replica's renewal before it ends in a Catch. */
-  maxWaitMs: number;
-  /** How often a waiter re-reads Redis when no notice arrives. */
-  pollMs: number;
-  /** A renewal starts this long before the access token expires. */
-  marginMs: number;
-}
-
-export interface Messages {
-  notAuthorized(): NotAuthorizedError;
-  otherClient(): Error;
-  refusal(err: TokenError): string;
-}
-
-/** Another replica holds the renewal lock for longer than a message may wait. */
-export class StoreTimeoutError extends StoreUnavailableError {
-  constructor(message: string) {
-    super(message, t('oura.status.renewalElsewhereTimedOut'), 'OURA_STORE_TIMEOUT');
-  }
-}
+export type { LocalTokens, Messages, SharedOptions } from './shared-contract';
+export { StoreTimeoutError } from './shared-contract';
 
 export class SharedTokens {
-  private readonly notices = new EventEmitter();
+  private readonly notices = new Notices();
   private stopListening?: () => void;
+  private stopped = false;
 
-  constructor(readonly store: SharedStore, private readonly local: LocalTokens, private readonly o: SharedOptions, private readonly text: Messages) {
-    this.notices.setMaxListeners(0);
-  }
+  constructor(readonly store: SharedStore, private readonly local: LocalTokens, private readonly o: SharedOptions, private readonly text: Messages) {}
 
   get lockTtlMs(): number {
     return 2 * this.o.deadlineMs;
@@ -70,20 +40,22 @@ export class SharedTokens {
 
   /** Follows what other replicas write: a newer version replaces what this one holds. */
   start(): void {
+    this.stopped = false;
     this.stopListening ??= this.store.onEvent((e) => {
       if (e.kind === 'record') {
-        this.notices.emit(`record:${e.account}`);
+        this.notices.tell(`record:${e.account}`);
         const mine = this.local.get(e.account).version ?? 0;
         if (e.version > mine) void this.follow(e.account);
         // Redis lost writes and another replica just stored an older record there (its own copy): ours go back in.
         else if (e.version < mine) void this.restore(e.account);
       } else {
-        this.notices.emit(`unlock:${e.name}`);
+        this.notices.tell(`unlock:${e.name}`);
       }
     });
   }
 
   stop(): void {
+    this.stopped = true;
     this.stopListening?.();
     this.stopListening = undefined;
   }
@@ -313,7 +285,8 @@ export class SharedTokens {
   private async storeLater(key: string, baseVersion: number, version: number, next: TokenRecord, lock: Lock): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       await this.pause(Math.min(500 * 2 ** attempt, 5000));
-      if (this.local.get(key).record !== next) return; // replaced or disconnected here meanwhile
+      // Stopped (Node-RED shuts down), or replaced or disconnected here meanwhile: nothing left to write.
+      if (this.stopped || this.local.get(key).record !== next) return;
       try {
         await lock.extend(this.lockTtlMs);
         if (await this.store.casRecord(key, baseVersion, version, next)) {
@@ -338,18 +311,7 @@ export class SharedTokens {
       return Promise.reject(new StoreTimeoutError(t('oura.store.renewalElsewhereTooLong', { seconds: Math.round(this.o.maxWaitMs / 1000) })));
     }
     this.local.waiting(key, t('oura.status.waitingForReplica'));
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.notices.off(`record:${key}`, done);
-        this.notices.off(`unlock:${lockName}`, done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(this.o.pollMs, left));
-      timer.unref?.();
-      this.notices.on(`record:${key}`, done);
-      this.notices.on(`unlock:${lockName}`, done);
-    });
+    return this.notices.next([`record:${key}`, `unlock:${lockName}`], Math.min(this.o.pollMs, left));
   }
 
   private pause(ms: number): Promise<void> {
