@@ -50,6 +50,22 @@ describe('the shared store\'s connection and writes (Redis)', function () {
     assert.equal(await c.call('look', (x) => x.exists('nothing-here')), 0);
   });
 
+  it('many commands sent while the connection is being made (several accounts, webhooks, an Authorize) all go through, with no Node.js listener warning', async function () {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const c = connect();
+      assert.equal(c.ready, false, 'not connected yet');
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => c.call(`look ${i}`, (x) => x.exists(`nothing-${i}`))));
+      assert.deepEqual(answers, Array(40).fill(0));
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.filter((w) => w === 'MaxListenersExceededWarning'), []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('a command that found no connection before its deadline is never sent later', async function () {
     await redis.stop();
     const c = connect();

@@ -213,6 +213,46 @@ describe('the shared token store (Redis)', function () {
     assert.deepEqual([env!.sim.stats().refreshes, env!.sim.stats().refreshReuse], [1, 0]);
   });
 
+  /** Redis restarted empty, and a replica that knew no better stored `record` there at version 1 and said so. */
+  async function storedAfterEmptyRestart(other: SharedStore, record: TokenRecord): Promise<void> {
+    await other.redis.call('empty restart', (c) => c.del(`${prefix}tokens:acc1`));
+    assert.ok(await other.casRecord('acc1', 0, 1, record));
+    await other.publish({ kind: 'record', account: 'acc1', version: 1 });
+  }
+
+  it('Redis restarted empty, then a new consent in a replica that knew no better (version 1): taken here and raised above every version, never undone', async function () {
+    await start();
+    const other = await replica();
+    env!.sim.expireAccessTokens();
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1);
+    const mine = tokens.current('acc1')!;
+    const held = await versionNow(other);
+    const consent: TokenRecord = {
+      ...mine, accessToken: 'consent-access', refreshToken: 'consent-refresh', authorizedAt: mine.updatedAt + 60_000, updatedAt: mine.updatedAt + 60_000,
+    };
+    await storedAfterEmptyRestart(other, consent);
+    await until('the new consent taken here', () => tokens.current('acc1')?.refreshToken === consent.refreshToken);
+    await until('the consent raised above every version held', async () => {
+      const r = await other.readRecord('acc1');
+      return !!r && r !== 'undecryptable' && r.version > held && r.value.refreshToken === consent.refreshToken;
+    });
+    assert.equal(tokens.current('acc1')?.refreshToken, consent.refreshToken, 'the older tokens were not put back over the consent');
+  });
+
+  it('Redis restarted empty, then a Disconnect in a replica that knew no better (version 1): this Node-RED forgets too, and does not put its tokens back', async function () {
+    await start();
+    const other = await replica();
+    const mine = tokens.current('acc1')!;
+    const tokenRequests = env!.sim.stats().tokenRequests;
+    await storedAfterEmptyRestart(other, { ...mine, forgotten: true, updatedAt: mine.updatedAt + 1 });
+    await until('the Disconnect taken here', () => tokens.current('acc1') === undefined);
+    const r = await other.readRecord('acc1');
+    assert.ok(r && r !== 'undecryptable' && r.value.forgotten === true, 'Redis still says disconnected');
+    const e = await askError({ start_date: TODAY });
+    assert.equal(e.msg.error.code, 'OURA_NOT_AUTHORIZED');
+    assert.equal(env!.sim.stats().tokenRequests, tokenRequests, 'no renewal with the disconnected tokens');
+  });
+
   it('a replica that starts with no tokens of its own while Redis does not answer takes Redis\' record once it answers again', async function () {
     await start();
     const theirs = tokens.current('acc1')!;

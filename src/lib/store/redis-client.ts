@@ -38,7 +38,6 @@ export function redactUrl(url: string): string {
 export interface RedisLike {
   connect(): Promise<unknown>;
   on(event: string, listener: (...args: any[]) => void): unknown;
-  off?(event: string, listener: (...args: any[]) => void): unknown;
   duplicate(): RedisLike;
   eval(script: string, opts: { keys: string[]; arguments: string[] }): Promise<unknown>;
   hGetAll(key: string): Promise<Record<string, string>>;
@@ -68,6 +67,8 @@ export class RedisConnection {
   readonly sub: RedisLike;
   private lastLoggedAt = 0;
   private closed = false;
+  /** Commands waiting for the connection: one 'ready' listener for all of them, however many there are. */
+  private readonly readyWaiters = new Set<() => void>();
 
   constructor(readonly url: string, private readonly log: Logger, factory?: (opts: Record<string, unknown>) => RedisLike) {
     const create = factory ?? loadClientFactory();
@@ -81,6 +82,9 @@ export class RedisConnection {
       },
     });
     this.sub = this.cmd.duplicate();
+    this.cmd.on('ready', () => {
+      for (const w of [...this.readyWaiters]) w();
+    });
     for (const [c, what] of [[this.cmd, 'commands'], [this.sub, 'pub/sub']] as const) {
       c.on('error', (err: Error) => this.noteError(what, err));
       c.on('ready', () => this.log.debug?.(`[oura] ${t('oura.store.redisConnected', { what, url: redactUrl(url) })}`));
@@ -102,12 +106,12 @@ export class RedisConnection {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.cmd.off?.('ready', done);
+        this.readyWaiters.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       timer.unref?.();
-      this.cmd.on('ready', done);
+      this.readyWaiters.add(done);
     });
   }
 

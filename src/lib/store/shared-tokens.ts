@@ -17,7 +17,7 @@ import { ReauthRequiredError, TokenError } from '../errors';
 import { revokeTokens } from '../oauth/revoke';
 import { isRefreshRefused, isRefreshTokenReused, requestToken, TokenSet } from '../oauth/token-requests';
 import { timing } from '../retry';
-import { DeployedClient, renewed, TokenRecord } from './record';
+import { DeployedClient, isNewer, renewed, TokenRecord } from './record';
 import { StoreUnavailableError, StoreUnreadableError } from './redis-client';
 import { Notices } from './notices';
 import { LocalTokens, Messages, SharedOptions, StoreTimeoutError } from './shared-contract';
@@ -69,14 +69,42 @@ export class SharedTokens {
     }
   }
 
+  /** Redis holds a lower version than this replica: put ours back (Redis lost writes), or raise a newer record. */
   private async restore(key: string): Promise<void> {
-    try {
-      const r = await this.store.readRecord(key);
-      const mine = this.local.get(key);
-      if (r !== 'undecryptable' && mine.record && (r?.version ?? 0) < (mine.version ?? 0)) await this.write(key, mine.record, r?.version ?? 0);
-    } catch {
-      // Redis went away again: the next renewal puts them back
+    // A write that loses its compare-and-set to another replica's looks again.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const r = await this.store.readRecord(key);
+        const mine = this.local.get(key);
+        if (r === 'undecryptable' || (r?.version ?? 0) >= (mine.version ?? 0)) return;
+        if (r && !this.olderThanMine(key, r)) {
+          if (await this.raise(key, r)) return;
+        } else if (!mine.record || (await this.write(key, mine.record, r?.version ?? 0))) {
+          return;
+        }
+      } catch {
+        return; // Redis went away again: the next renewal puts them back
+      }
     }
+  }
+
+  /**
+   * Versions only grow while Redis keeps its data, so a lower version than this replica's is older: Redis lost
+   * writes. Except when its record is newer than the one held here: a replica that knew no better (Redis restarted
+   * empty) stored a new consent or a Disconnect at a low version. Only then are the records' times compared.
+   */
+  private olderThanMine(key: string, remote: Versioned<TokenRecord>): boolean {
+    const mine = this.local.get(key);
+    return remote.version < (mine.version ?? 0) && !(mine.record && isNewer(remote.value, mine.record));
+  }
+
+  /** A newer record stored at a low version goes above every replica's version, so that all of them take it. */
+  private async raise(key: string, r: Versioned<TokenRecord>): Promise<boolean> {
+    const version = this.nextVersion(key, r.version);
+    if (!(await this.store.casRecord(key, r.version, version, r.value))) return false;
+    this.adoptRemote(key, { version, value: r.value });
+    await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
+    return true;
   }
 
   /** The version this replica holds (0: none). */
@@ -106,8 +134,8 @@ export class SharedTokens {
     if (r) {
       const mine = this.local.get(key);
       // A redeploy after Redis lost writes: this replica's newer tokens go back in.
-      if (r.version < (mine.version ?? 0) && mine.record) await this.write(key, mine.record, r.version);
-      else this.adoptRemote(key, r);
+      if (mine.record && this.olderThanMine(key, r)) await this.write(key, mine.record, r.version);
+      else if (!(r.version < (mine.version ?? 0) && (await this.raise(key, r)))) this.adoptRemote(key, r);
       return;
     }
     const mine = this.local.get(key);
@@ -117,6 +145,9 @@ export class SharedTokens {
   /** A new consent, a user label, a Disconnect: written over whatever version is there (re-read on a race). */
   async put(key: string, record: TokenRecord): Promise<number> {
     for (;;) {
+      const now = this.local.get(key);
+      // Replaced here meanwhile (the user's label right after a consent): the newer record is written by its own put.
+      if (now.record !== record && !(record.forgotten && !now.record)) return this.mineVersion(key);
       const r = await this.store.readRecord(key);
       if (r === 'undecryptable') throw new StoreUnreadableError(undecryptableText(key));
       if (await this.write(key, record, r?.version ?? 0)) return this.mineVersion(key);
@@ -171,13 +202,15 @@ export class SharedTokens {
   /** Redis already holds what a waiter needs (someone renewed, refused or disconnected): take it. */
   private settled(key: string, remote: Versioned<TokenRecord> | undefined, stale: string): TokenRecord | undefined {
     // Older than what this replica holds (Redis lost writes): nothing to take.
-    if (!remote || remote.version < this.mineVersion(key)) return undefined;
+    if (!remote || this.olderThanMine(key, remote)) return undefined;
+    // Newer, at a lower version: a consent or Disconnect stored after Redis restarted empty (restore raises it).
+    const lower = remote.version < this.mineVersion(key);
     const rec = remote.value;
     if (rec.forgotten) {
       this.adoptRemote(key, remote);
       throw this.text.notAuthorized();
     }
-    if (rec.reauth && remote.version > (this.local.get(key).version ?? 0)) {
+    if (rec.reauth && (lower || remote.version > (this.local.get(key).version ?? 0))) {
       this.adoptRemote(key, remote);
       throw new ReauthRequiredError(rec.reauth);
     }
@@ -197,7 +230,7 @@ export class SharedTokens {
       const mine = this.local.get(key);
       // With no record in Redis, or an older one than this replica's (Redis lost writes), this replica's own tokens
       // are the best there is.
-      const base = cur && cur.version >= (mine.version ?? 0) ? cur.value : mine.record;
+      const base = cur && !this.olderThanMine(key, cur) ? cur.value : mine.record;
       const baseVersion = cur?.version ?? 0;
       const version = this.nextVersion(key, baseVersion);
       if (!base || base.forgotten) throw this.text.notAuthorized();

@@ -124,6 +124,7 @@ function share(key: string, record: TokenRecord, what: string): void {
         }
         if (attempt === 0) logger.warn(t('oura.store.shareLater', { what, key, message: (err as Error).message }));
         await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 10_000)).unref?.());
+        if (shared !== s) return; // the shared store stopped (Node-RED shuts down)
         if (current(key) !== record && !(record.forgotten && !current(key))) return; // superseded meanwhile
       }
     }
