@@ -172,6 +172,33 @@ describe('the shared token store (Redis)', function () {
     assert.equal(tokens.current('acc1')?.reauth, undefined, 'no new consent asked for');
   });
 
+  it('the Oura user\'s label stored over the old tokens while this Node-RED renews them: the new tokens stay, with the label, and renew again', async function () {
+    await start();
+    const other = await replica();
+    const old = await other.readRecord('acc1');
+    assert.ok(old && old !== 'undecryptable');
+    env!.sim.setFaults([{ kind: 'slow', target: 'token', delayMs: 400, count: 1 }]);
+    env!.sim.expireAccessTokens();
+    const pending = ask({ start_date: TODAY });
+    await until('our renewal at Oura', () => env!.sim.stats().tokenRequests === 1);
+    // What setUser shares when the user is learned meanwhile (a webhook event): the record it held, labelled.
+    const labelled = { ...old.value, user: { id: 'user-label', email: 'label@example.com' } };
+    assert.ok(await other.casRecord('acc1', old.version, old.version + 1, labelled));
+    await other.publish({ kind: 'record', account: 'acc1', version: old.version + 1 });
+    assert.ok((await pending).payload.length >= 1);
+    const now = tokens.current('acc1')!;
+    assert.notEqual(now.refreshToken, old.value.refreshToken, 'the renewed tokens stay, not the used ones');
+    assert.equal(now.user?.id, 'user-label', 'with the label');
+    await until('Redis holds them', async () => {
+      const r = await other.readRecord('acc1');
+      return !!r && r !== 'undecryptable' && r.version > old.version + 1 && r.value.refreshToken === now.refreshToken && r.value.user?.id === 'user-label';
+    });
+    env!.sim.expireAccessTokens();
+    assert.ok((await ask({ start_date: TODAY })).payload.length >= 1);
+    assert.deepEqual([env!.sim.stats().refreshes, env!.sim.stats().refreshReuse], [2, 0]);
+    assert.equal(tokens.current('acc1')?.reauth, undefined, 'no new consent asked for');
+  });
+
   it('Redis restored from an older snapshot: the replica holding newer tokens keeps them, renews with them and puts them back', async function () {
     await start();
     const other = await replica();

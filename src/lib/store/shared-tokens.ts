@@ -306,6 +306,13 @@ export class SharedTokens {
     const r = await this.store.readRecord(key).catch(() => undefined);
     if (!r || r === 'undecryptable') return next;
     if (r.value.refreshToken === next.refreshToken) return next;
+    if (!r.value.forgotten && r.value.authorizedAt === next.authorizedAt && isNewer(next, r.value)) {
+      // Written meanwhile over the tokens this renewal replaced (the Oura user's label): the new tokens stay, labelled.
+      const labelled: TokenRecord = { ...next, user: r.value.user ?? next.user };
+      this.local.adopt(key, labelled, this.mineVersion(key));
+      if (await this.write(key, labelled, r.version).catch(() => false)) return labelled;
+      return await this.conflict(key, labelled, tokens, client);
+    }
     this.adoptRemote(key, r);
     if (r.value.forgotten || r.value.authorizedAt > next.authorizedAt) {
       void revokeTokens({ ...tokens, role: next.tokenRole }, client);

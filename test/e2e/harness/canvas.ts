@@ -15,11 +15,23 @@ export async function importExample(editor: Editor, moduleName: string, example:
   await editor.mainMenu('menu-item-import');
   await page.locator('#red-ui-clipboard-dialog-import-tabs').getByText('Examples', { exact: true }).click();
   const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
-  // The dialog lists each module's folder collapsed; opening it loads the module's example names.
-  await tree.getByText(moduleName, { exact: true }).click();
-  await tree.getByText(example, { exact: true }).click();
+  // The dialog lists each module's folder collapsed the first time; opening it loads the module's example names.
+  // Later it may still be open (a click would close it), and on a loaded machine the tree can redraw after a click on
+  // an example, which then is not selected: the example is clicked until Import is enabled (it enables for a flow).
+  const item = tree.getByText(example, { exact: true });
+  if (!(await item.isVisible())) await tree.getByText(moduleName, { exact: true }).click();
+  const ok = page.locator('#red-ui-clipboard-dialog-ok');
+  for (let attempt = 1; ; attempt++) {
+    await item.click();
+    try {
+      await waitFor(() => ok.isEnabled(), { timeoutMs: 10_000, message: `Import stayed disabled after a click on "${example}"` });
+      break;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
   await page.locator('#red-ui-clipboard-dialog-import-opt-new').click();
-  await page.locator('#red-ui-clipboard-dialog-ok').click();
+  await ok.click();
   await editor.placeImported();
   const flow = await activeFlow(editor);
   if (!flow || flow === before) throw new Error(`importing the example "${example}" into a new flow did not show a new flow`);
