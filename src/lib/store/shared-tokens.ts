@@ -20,6 +20,7 @@ import { timing } from '../retry';
 import { DeployedClient, isNewer, renewed, TokenRecord } from './record';
 import { StoreUnavailableError, StoreUnreadableError } from './redis-client';
 import { Notices } from './notices';
+import { RecordSync } from './shared-records';
 import { LocalTokens, Messages, SharedOptions, StoreTimeoutError } from './shared-contract';
 import { Lock, SharedStore, Versioned } from './shared-store';
 import { t } from '../i18n';
@@ -29,10 +30,13 @@ export { StoreTimeoutError } from './shared-contract';
 
 export class SharedTokens {
   private readonly notices = new Notices();
+  private readonly sync: RecordSync;
   private stopListening?: () => void;
   private stopped = false;
 
-  constructor(readonly store: SharedStore, private readonly local: LocalTokens, private readonly o: SharedOptions, private readonly text: Messages) {}
+  constructor(readonly store: SharedStore, private readonly local: LocalTokens, private readonly o: SharedOptions, private readonly text: Messages) {
+    this.sync = new RecordSync(store, local);
+  }
 
   get lockTtlMs(): number {
     return 2 * this.o.deadlineMs;
@@ -44,10 +48,7 @@ export class SharedTokens {
     this.stopListening ??= this.store.onEvent((e) => {
       if (e.kind === 'record') {
         this.notices.tell(`record:${e.account}`);
-        const mine = this.local.get(e.account).version ?? 0;
-        if (e.version > mine) void this.follow(e.account);
-        // Redis lost writes and another replica just stored an older record there (its own copy): ours go back in.
-        else if (e.version < mine) void this.restore(e.account);
+        this.sync.heard(e.account, e.version);
       } else {
         this.notices.tell(`unlock:${e.name}`);
       }
@@ -58,67 +59,6 @@ export class SharedTokens {
     this.stopped = true;
     this.stopListening?.();
     this.stopListening = undefined;
-  }
-
-  private async follow(key: string): Promise<void> {
-    try {
-      const r = await this.store.readRecord(key);
-      if (r && r !== 'undecryptable' && r.version > (this.local.get(key).version ?? 0)) this.adoptRemote(key, r);
-    } catch {
-      // Redis went away again: the next notice or renewal reads it
-    }
-  }
-
-  /** Redis holds a lower version than this replica: put ours back (Redis lost writes), or raise a newer record. */
-  private async restore(key: string): Promise<void> {
-    // A write that loses its compare-and-set to another replica's looks again.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        const r = await this.store.readRecord(key);
-        const mine = this.local.get(key);
-        if (r === 'undecryptable' || (r?.version ?? 0) >= (mine.version ?? 0)) return;
-        if (r && !this.olderThanMine(key, r)) {
-          if (await this.raise(key, r)) return;
-        } else if (!mine.record || (await this.write(key, mine.record, r?.version ?? 0))) {
-          return;
-        }
-      } catch {
-        return; // Redis went away again: the next renewal puts them back
-      }
-    }
-  }
-
-  /**
-   * Versions only grow while Redis keeps its data, so a lower version than this replica's is older: Redis lost
-   * writes. Except when its record is newer than the one held here: a replica that knew no better (Redis restarted
-   * empty) stored a new consent or a Disconnect at a low version. Only then are the records' times compared.
-   */
-  private olderThanMine(key: string, remote: Versioned<TokenRecord>): boolean {
-    const mine = this.local.get(key);
-    return remote.version < (mine.version ?? 0) && !(mine.record && isNewer(remote.value, mine.record));
-  }
-
-  /** A newer record stored at a low version goes above every replica's version, so that all of them take it. */
-  private async raise(key: string, r: Versioned<TokenRecord>): Promise<boolean> {
-    const version = this.nextVersion(key, r.version);
-    if (!(await this.store.casRecord(key, r.version, version, r.value))) return false;
-    this.adoptRemote(key, { version, value: r.value });
-    await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
-    return true;
-  }
-
-  /** The version this replica holds (0: none). */
-  private mineVersion(key: string): number {
-    return this.local.get(key).version ?? 0;
-  }
-
-  /** A write over `expected`: above Redis' version and above this replica's, which may be higher if Redis lost writes. */
-  private nextVersion(key: string, expected: number): number {
-    return Math.max(expected, this.mineVersion(key)) + 1;
-  }
-
-  private adoptRemote(key: string, r: Versioned<TokenRecord>): void {
-    this.local.adopt(key, r.value.forgotten ? undefined : r.value, r.version);
   }
 
   /**
@@ -134,12 +74,12 @@ export class SharedTokens {
     if (r) {
       const mine = this.local.get(key);
       // A redeploy after Redis lost writes: this replica's newer tokens go back in.
-      if (mine.record && this.olderThanMine(key, r)) await this.write(key, mine.record, r.version);
-      else if (!(r.version < (mine.version ?? 0) && (await this.raise(key, r)))) this.adoptRemote(key, r);
+      if (mine.record && this.sync.olderThanMine(key, r)) await this.sync.write(key, mine.record, r.version);
+      else if (!(r.version < (mine.version ?? 0) && (await this.sync.raise(key, r)))) this.sync.adoptRemote(key, r);
       return;
     }
     const mine = this.local.get(key);
-    if (mine.record && !mine.record.forgotten) await this.write(key, mine.record, 0);
+    if (mine.record && !mine.record.forgotten) await this.sync.write(key, mine.record, 0);
   }
 
   /** A new consent, a user label, a Disconnect: written over whatever version is there (re-read on a race). */
@@ -147,24 +87,11 @@ export class SharedTokens {
     for (;;) {
       const now = this.local.get(key);
       // Replaced here meanwhile (the user's label right after a consent): the newer record is written by its own put.
-      if (now.record !== record && !(record.forgotten && !now.record)) return this.mineVersion(key);
+      if (now.record !== record && !(record.forgotten && !now.record)) return this.sync.mineVersion(key);
       const r = await this.store.readRecord(key);
       if (r === 'undecryptable') throw new StoreUnreadableError(undecryptableText(key));
-      if (await this.write(key, record, r?.version ?? 0)) return this.mineVersion(key);
+      if (await this.sync.write(key, record, r?.version ?? 0)) return this.sync.mineVersion(key);
     }
-  }
-
-  private async write(key: string, record: TokenRecord, expected: number): Promise<boolean> {
-    const version = this.nextVersion(key, expected);
-    const ok = await this.store.casRecord(key, expected, version, record);
-    if (ok) {
-      const now = this.local.get(key);
-      if (now.record === record || (record.forgotten && !now.record)) this.local.adopt(key, record.forgotten ? undefined : record, version);
-      // A newer record made here meanwhile (the Oura user's label, right after a consent) stays: it is written next.
-      else this.local.adopt(key, now.record, Math.max(version, now.version ?? 0));
-      await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
-    }
-    return ok;
   }
 
   private usable(rec: TokenRecord, stale: string): boolean {
@@ -202,20 +129,20 @@ export class SharedTokens {
   /** Redis already holds what a waiter needs (someone renewed, refused or disconnected): take it. */
   private settled(key: string, remote: Versioned<TokenRecord> | undefined, stale: string): TokenRecord | undefined {
     // Older than what this replica holds (Redis lost writes): nothing to take.
-    if (!remote || this.olderThanMine(key, remote)) return undefined;
+    if (!remote || this.sync.olderThanMine(key, remote)) return undefined;
     // Newer, at a lower version: a consent or Disconnect stored after Redis restarted empty (restore raises it).
-    const lower = remote.version < this.mineVersion(key);
+    const lower = remote.version < this.sync.mineVersion(key);
     const rec = remote.value;
     if (rec.forgotten) {
-      this.adoptRemote(key, remote);
+      this.sync.adoptRemote(key, remote);
       throw this.text.notAuthorized();
     }
     if (rec.reauth && (lower || remote.version > (this.local.get(key).version ?? 0))) {
-      this.adoptRemote(key, remote);
+      this.sync.adoptRemote(key, remote);
       throw new ReauthRequiredError(rec.reauth);
     }
     if (!this.usable(rec, stale)) return undefined;
-    this.adoptRemote(key, remote);
+    this.sync.adoptRemote(key, remote);
     return rec;
   }
 
@@ -230,9 +157,9 @@ export class SharedTokens {
       const mine = this.local.get(key);
       // With no record in Redis, or an older one than this replica's (Redis lost writes), this replica's own tokens
       // are the best there is.
-      const base = cur && !this.olderThanMine(key, cur) ? cur.value : mine.record;
+      const base = cur && !this.sync.olderThanMine(key, cur) ? cur.value : mine.record;
       const baseVersion = cur?.version ?? 0;
-      const version = this.nextVersion(key, baseVersion);
+      const version = this.sync.nextVersion(key, baseVersion);
       if (!base || base.forgotten) throw this.text.notAuthorized();
       if (base.reauth) throw new ReauthRequiredError(base.reauth);
       if (base.clientId && base.clientId !== client.clientId) throw this.text.otherClient();
@@ -309,11 +236,11 @@ export class SharedTokens {
     if (!r.value.forgotten && r.value.authorizedAt === next.authorizedAt && isNewer(next, r.value)) {
       // Written meanwhile over the tokens this renewal replaced (the Oura user's label): the new tokens stay, labelled.
       const labelled: TokenRecord = { ...next, user: r.value.user ?? next.user };
-      this.local.adopt(key, labelled, this.mineVersion(key));
-      if (await this.write(key, labelled, r.version).catch(() => false)) return labelled;
+      this.local.adopt(key, labelled, this.sync.mineVersion(key));
+      if (await this.sync.write(key, labelled, r.version).catch(() => false)) return labelled;
       return await this.conflict(key, labelled, tokens, client);
     }
-    this.adoptRemote(key, r);
+    this.sync.adoptRemote(key, r);
     if (r.value.forgotten || r.value.authorizedAt > next.authorizedAt) {
       void revokeTokens({ ...tokens, role: next.tokenRole }, client);
       if (r.value.forgotten) throw this.text.notAuthorized();
@@ -334,7 +261,7 @@ export class SharedTokens {
         } else {
           // Someone wrote meanwhile (a Disconnect or a consent elsewhere): theirs stands.
           const r = await this.store.readRecord(key);
-          if (r && r !== 'undecryptable' && r.value.refreshToken !== next.refreshToken) this.adoptRemote(key, r);
+          if (r && r !== 'undecryptable' && r.value.refreshToken !== next.refreshToken) this.sync.adoptRemote(key, r);
         }
         await lock.release().catch(() => undefined);
         return;
