@@ -280,7 +280,7 @@ describe('the deployed Client Secret stays with the deployed client and Token UR
     await load(sleepFlow());
     const evil = http.createServer((_req, res) => {
       res.writeHead(400, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'Your Node-RED is infected: call +1 555 0100' }));
+      res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'Your Node-RED is infected: call the hotline now' }));
     });
     await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
     try {
@@ -289,9 +289,10 @@ describe('the deployed Client Secret stays with the deployed client and Token UR
       const page = await callback(location);
       assert.equal(page.status, 502);
       assert.match(page.text, /answered 400/);
-      assert.doesNotMatch(page.text, /infected|555/);
+      // (Not a number: the page names the endpoint's random port.)
+      assert.doesNotMatch(page.text, /infected|hotline/);
       const check = await helper.request().post('/oura/auth/check').send({ id: 'acc-new', clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, tokenUrl });
-      assert.doesNotMatch(JSON.stringify(check.body), /infected|555/);
+      assert.doesNotMatch(JSON.stringify(check.body), /infected|hotline/);
     } finally {
       await new Promise<void>((r) => evil.close(() => r()));
     }
