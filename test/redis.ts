@@ -5,6 +5,9 @@
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as net from 'net';
 
+/** A logger that says nothing, for the tests' own Redis connections. */
+export const quiet = { warn: () => undefined };
+
 export const REDIS_BIN = process.env.REDIS_SERVER || 'redis-server';
 
 export function redisAvailable(): boolean {

@@ -132,3 +132,8 @@ export const ERROR_CODES = [
   'OURA_NOT_FOUND', 'OURA_REQUEST_REFUSED', 'OURA_RATE_LIMITED', 'OURA_HTTP_ERROR', 'OURA_NETWORK', 'OURA_TOKEN_ERROR', 'OURA_BAD_ANSWER',
   'OURA_STORE_UNAVAILABLE', 'OURA_STORE_TIMEOUT', 'OURA_STORE_UNREADABLE', 'OURA_CANCELLED', 'OURA_INTERNAL',
 ] as const;
+
+/** The sentence an OuraError carries; anything else (a bug, its text not meant for users) becomes `fallback`. */
+export function messageOf(err: unknown, fallback = t('oura.common.unexpectedError')): string {
+  return err instanceof OuraError ? err.message : fallback;
+}

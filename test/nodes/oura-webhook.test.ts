@@ -19,6 +19,7 @@ import { callbackUrl, normalizePath, WebhookRoutes } from '../../src/lib/webhook
 import { clock, nextCheck, RENEW_BEFORE_MS, Wakeup, WebhookClock } from '../../src/lib/webhook/schedule';
 import { parseTimestamp, pythonJson, signature, verifySignature } from '../../src/lib/webhook/signature';
 import { day, TODAY, VO2_MAX_DAY } from '../clock';
+import { until } from '../until';
 
 const webhookModule = require('../../src/oura-webhook');
 const accountNode = require('../../src/oura-account');
@@ -85,14 +86,6 @@ function listen(): Seen {
   helper.getNode('out').on('input', (m: any) => seen.out.push(m));
   helper.getNode('caught').on('input', (m: any) => seen.caught.push(m));
   return seen;
-}
-
-async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const userId = () => tokens.current('acc1')?.user?.id as string;

@@ -4,21 +4,12 @@
  */
 import { strict as assert } from 'assert';
 import * as crypto from 'crypto';
-import { RedisServer, requireRedis } from '../redis';
+import { quiet, RedisServer, requireRedis } from '../redis';
 import { RedisConnection, StoreUnavailableError } from '../../src/lib/store/redis-client';
 import { SharedStore } from '../../src/lib/store/shared-store';
 import { LocalTokens, SharedTokens } from '../../src/lib/store/shared-tokens';
 import type { TokenRecord } from '../../src/lib/store/record';
-
-const quiet = { warn: () => undefined };
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from '../until';
 
 describe('the shared store\'s connection and writes (Redis)', function () {
   this.timeout(30_000);

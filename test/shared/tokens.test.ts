@@ -9,23 +9,15 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ask, askError, assertNoSecrets, authorize, CLIENT_ID, CLIENT_SECRET, creds, Env, helper, load, setUp, sleepFlow, tearDown, watchStatus } from '../support';
-import { RedisServer, requireRedis } from '../redis';
+import { quiet, RedisServer, requireRedis } from '../redis';
 import { TODAY } from '../clock';
 import { RedisConnection } from '../../src/lib/store/redis-client';
 import { SharedStore } from '../../src/lib/store/shared-store';
 import type { TokenRecord } from '../../src/lib/store/record';
 import * as tokens from '../../src/lib/store/tokens';
+import { until } from '../until';
 
 const SECRET = 'test-credential-secret';
-const quiet = { warn: () => undefined };
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('the shared token store (Redis)', function () {
   this.timeout(30_000);

@@ -12,6 +12,7 @@ import { RedisConnection } from '../../src/lib/store/redis-client';
 import { SharedStore } from '../../src/lib/store/shared-store';
 import { eventKey } from '../../src/lib/webhook/events';
 import * as tokens from '../../src/lib/store/tokens';
+import { until } from '../until';
 
 const webhookModule = require('../../src/oura-webhook');
 const accountNode = require('../../src/oura-account');
@@ -21,14 +22,6 @@ const PATH = '/oura/hook';
 function webhookNode(red: any) {
   helper._app.use('/', red.httpNode);
   return webhookModule(red);
-}
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`never happened: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('oura webhook with the shared store (Redis)', function () {

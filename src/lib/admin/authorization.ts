@@ -3,7 +3,7 @@
  * redirect, whether that lands on the callback route or is pasted into the dialog.
  */
 import { serverMetadata } from '../oauth/discovery';
-import { InputError, OuraError } from '../errors';
+import { InputError, messageOf } from '../errors';
 import { apiUrl } from '../oauth/endpoints';
 import { parseJson, send } from '../http';
 import { buildAuthorizeUrl, pkcePair, requestToken } from '../oauth/token-requests';
@@ -104,7 +104,7 @@ export async function completeAuthorization(RED: RED, params: Record<string, unk
     const deploy = deployed ? '' : t('oura.admin.succeeded.deploy');
     return { status: 200, title: t('oura.admin.succeeded.title'), text: t('oura.admin.succeeded.text', { scopes, deploy }) };
   } catch (err) {
-    const message = err instanceof OuraError ? err.message : t('oura.common.unexpectedError');
+    const message = messageOf(err);
     return { status: 502, title: t('oura.admin.failed.title'), text: t('oura.admin.failed.text', { message, redirectUri: p.redirectUri }) };
   }
 }

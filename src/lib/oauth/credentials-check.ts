@@ -5,7 +5,7 @@
  */
 import * as crypto from 'crypto';
 import { hostOf } from '../http';
-import { OuraError } from '../errors';
+import { messageOf } from '../errors';
 import { tokenOverride, TokenRole } from './endpoints';
 import { ClientCredentials, refusalKind, requestToken, roleOrder, roleUrl } from './token-requests';
 import { t } from '../i18n';
@@ -41,7 +41,7 @@ async function ask(client: ClientCredentials, server: ServerAnswer['server'], co
     const kind = refusalKind(err);
     if (kind === 'invalid_grant' || kind === 'unauthorized_client') return { server, host, verdict: 'accepted' };
     if (kind === 'invalid_client') return { server, host, verdict: 'refused' };
-    return { server, host, verdict: 'unknown', answer: err instanceof OuraError ? err.message : t('oura.check.noAnswer') };
+    return { server, host, verdict: 'unknown', answer: messageOf(err, t('oura.check.noAnswer')) };
   }
 }
 

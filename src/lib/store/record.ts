@@ -78,3 +78,8 @@ export function renewed(base: TokenRecord, tokens: TokenSet, now: number): Token
     reauth: undefined,
   };
 }
+
+/** Whether a replica still uses `record` (`held`: what it uses now); a Disconnect's tombstone is held as nothing. */
+export function stillHeld(held: TokenRecord | undefined, record: TokenRecord): boolean {
+  return held === record || (!!record.forgotten && !held);
+}

@@ -3,7 +3,7 @@
  * (restarted empty, or from an older snapshot), the newer record wins and goes back in above every version, so that
  * every replica takes it.
  */
-import { isNewer, TokenRecord } from './record';
+import { isNewer, stillHeld, TokenRecord } from './record';
 import type { LocalTokens } from './shared-contract';
 import type { SharedStore, Versioned } from './shared-store';
 
@@ -21,7 +21,7 @@ export class RecordSync {
   async follow(key: string): Promise<void> {
     try {
       const r = await this.store.readRecord(key);
-      if (r && r !== 'undecryptable' && r.version > (this.local.get(key).version ?? 0)) this.adoptRemote(key, r);
+      if (r && r !== 'undecryptable' && r.version > this.mineVersion(key)) this.adoptRemote(key, r);
     } catch {
       // Redis went away again: the next notice or renewal reads it
     }
@@ -61,7 +61,7 @@ export class RecordSync {
     const version = this.nextVersion(key, r.version);
     if (!(await this.store.casRecord(key, r.version, version, r.value))) return false;
     this.adoptRemote(key, { version, value: r.value });
-    await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
+    await this.announce(key, version);
     return true;
   }
 
@@ -84,11 +84,16 @@ export class RecordSync {
     const ok = await this.store.casRecord(key, expected, version, record);
     if (ok) {
       const now = this.local.get(key);
-      if (now.record === record || (record.forgotten && !now.record)) this.local.adopt(key, record.forgotten ? undefined : record, version);
+      if (stillHeld(now.record, record)) this.local.adopt(key, record.forgotten ? undefined : record, version);
       // A newer record made here meanwhile (the Oura user's label, right after a consent) stays: it is written next.
       else this.local.adopt(key, now.record, Math.max(version, now.version ?? 0));
-      await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
+      await this.announce(key, version);
     }
     return ok;
+  }
+
+  /** Tells the other replicas that Redis holds `version` now (best effort: they also read it at their next need). */
+  async announce(key: string, version: number): Promise<void> {
+    await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
   }
 }

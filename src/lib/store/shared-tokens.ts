@@ -17,9 +17,9 @@ import { ReauthRequiredError, TokenError } from '../errors';
 import { revokeTokens } from '../oauth/revoke';
 import { isRefreshRefused, isRefreshTokenReused, requestToken, TokenSet } from '../oauth/token-requests';
 import { timing } from '../retry';
-import { DeployedClient, isNewer, renewed, TokenRecord } from './record';
+import { DeployedClient, isNewer, renewed, stillHeld, TokenRecord } from './record';
 import { StoreUnavailableError, StoreUnreadableError } from './redis-client';
-import { Notices } from './notices';
+import { Notices, pause, pauseBeforeRetry } from './notices';
 import { RecordSync } from './shared-records';
 import { LocalTokens, Messages, SharedOptions, StoreTimeoutError } from './shared-contract';
 import { Lock, SharedStore, Versioned } from './shared-store';
@@ -87,7 +87,7 @@ export class SharedTokens {
     for (;;) {
       const now = this.local.get(key);
       // Replaced here meanwhile (the user's label right after a consent): the newer record is written by its own put.
-      if (now.record !== record && !(record.forgotten && !now.record)) return this.sync.mineVersion(key);
+      if (!stillHeld(now.record, record)) return this.sync.mineVersion(key);
       const r = await this.store.readRecord(key);
       if (r === 'undecryptable') throw new StoreUnreadableError(undecryptableText(key));
       if (await this.sync.write(key, record, r?.version ?? 0)) return this.sync.mineVersion(key);
@@ -118,7 +118,7 @@ export class SharedTokens {
             throw new StoreUnavailableError(t('oura.store.renewOnlyThroughRedis', { message: err.message }));
           }
           this.local.waiting(key, t('oura.status.waitingForRedis'));
-          await this.pause(Math.min(this.o.pollMs * 2, 1000));
+          await pause(Math.min(this.o.pollMs * 2, 1000));
         }
       }
     } finally {
@@ -137,7 +137,7 @@ export class SharedTokens {
       this.sync.adoptRemote(key, remote);
       throw this.text.notAuthorized();
     }
-    if (rec.reauth && (lower || remote.version > (this.local.get(key).version ?? 0))) {
+    if (rec.reauth && (lower || remote.version > this.sync.mineVersion(key))) {
       this.sync.adoptRemote(key, remote);
       throw new ReauthRequiredError(rec.reauth);
     }
@@ -197,7 +197,7 @@ export class SharedTokens {
         void this.storeLater(key, baseVersion, version, next, lock);
         return next;
       }
-      await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
+      await this.sync.announce(key, version);
       return next;
     } finally {
       if (!keepLock) await lock.release().catch(() => undefined);
@@ -219,11 +219,11 @@ export class SharedTokens {
     const dead: TokenRecord = { ...base, reauth: reason };
     if (cur && (await this.store.casRecord(key, baseVersion, version, dead).catch(() => false))) {
       this.local.adopt(key, dead, version);
-      await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
+      await this.sync.announce(key, version);
     } else {
       // Redis had nothing (an empty restart) or changed: this replica's copy may just be the stale one. Say so
       // here only; a replica with the current tokens, or a new consent, heals the others.
-      this.local.adopt(key, dead, this.local.get(key).version ?? 0);
+      this.local.adopt(key, dead, this.sync.mineVersion(key));
     }
     throw new ReauthRequiredError(reason);
   }
@@ -251,13 +251,13 @@ export class SharedTokens {
   /** Redis went away after Oura answered: keep the tokens in memory, keep the lock, write when Redis is back. */
   private async storeLater(key: string, baseVersion: number, version: number, next: TokenRecord, lock: Lock): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      await this.pause(Math.min(500 * 2 ** attempt, 5000));
+      await pauseBeforeRetry(attempt, 5000);
       // Stopped (Node-RED shuts down), or replaced or disconnected here meanwhile: nothing left to write.
       if (this.stopped || this.local.get(key).record !== next) return;
       try {
         await lock.extend(this.lockTtlMs);
         if (await this.store.casRecord(key, baseVersion, version, next)) {
-          await this.store.publish({ kind: 'record', account: key, version }).catch(() => undefined);
+          await this.sync.announce(key, version);
         } else {
           // Someone wrote meanwhile (a Disconnect or a consent elsewhere): theirs stands.
           const r = await this.store.readRecord(key);
@@ -279,10 +279,6 @@ export class SharedTokens {
     }
     this.local.waiting(key, t('oura.status.waitingForReplica'));
     return this.notices.next([`record:${key}`, `unlock:${lockName}`], Math.min(this.o.pollMs, left));
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
   }
 }
 

@@ -9,7 +9,8 @@ import { timing } from '../retry';
 import {
   AccountState, announceWaiting, current, forgetLocally, hasDurable, logger, mirrorToCredentials, persist, readDurable, saveCopy, state, states,
 } from './local-state';
-import { DeployedClient, isNewer, renewed, TokenRecord } from './record';
+import { DeployedClient, isNewer, renewed, stillHeld, TokenRecord } from './record';
+import { pauseBeforeRetry } from './notices';
 import { StoreUnreadableError } from './redis-client';
 import type { LocalTokens, SharedTokens } from './shared-tokens';
 import { t } from '../i18n';
@@ -94,7 +95,7 @@ async function adoptWhenRedisAnswers(sh: SharedTokens, key: string, s: AccountSt
   retryingAdoption.add(s);
   try {
     for (let attempt = 0; ; attempt++) {
-      await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 10_000)).unref?.());
+      await pauseBeforeRetry(attempt, 10_000);
       if (shared !== sh || states.get(key) !== s || s.record) return;
       try {
         await sh.adoptAtStart(key, reportShared);
@@ -123,9 +124,9 @@ function share(key: string, record: TokenRecord, what: string): void {
           return;
         }
         if (attempt === 0) logger.warn(t('oura.store.shareLater', { what, key, message: (err as Error).message }));
-        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 10_000)).unref?.());
+        await pauseBeforeRetry(attempt, 10_000);
         if (shared !== s) return; // the shared store stopped (Node-RED shuts down)
-        if (current(key) !== record && !(record.forgotten && !current(key))) return; // superseded meanwhile
+        if (!stillHeld(current(key), record)) return; // superseded meanwhile
       }
     }
   })();

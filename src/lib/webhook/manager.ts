@@ -3,7 +3,7 @@
  * deletes them all when the node goes away. Oura allows one subscription per event type and data type per
  * application, so a wanted one that points elsewhere (an old path, an old base URL) is moved here.
  */
-import { OuraError, OuraHttpError } from '../errors';
+import { messageOf, OuraHttpError } from '../errors';
 import {
   AppCredentials, CancelledError, createSubscription, deleteSubscription, listSubscriptions, renewSubscription, Subscription, updateSubscription,
 } from './api';
@@ -34,10 +34,6 @@ export interface Target {
   verificationToken: string;
   /** False once the node is closed: the work stops at the next call to Oura. */
   alive?: () => boolean;
-}
-
-function message(err: unknown): string {
-  return err instanceof OuraError ? err.message : t('oura.common.unexpectedError');
 }
 
 /** Module level: `maintain` calls its target `t`. */
@@ -81,7 +77,7 @@ export async function maintain(t: Target, wanted: Wanted[], now: number, renew =
         all = await listSubscriptions(t.app, opts);
         if (all.some((s) => same(s, w) && s.callback_url === t.callbackUrl)) continue;
       }
-      out.failed.push({ ...w, error: message(err) });
+      out.failed.push({ ...w, error: messageOf(err) });
     }
   }
   for (const s of all.filter((x) => x.callback_url === t.callbackUrl)) {
@@ -93,7 +89,7 @@ export async function maintain(t: Target, wanted: Wanted[], now: number, renew =
         continue;
       } catch (err) {
         if (err instanceof CancelledError) throw err;
-        out.failed.push({ event_type: s.event_type, data_type: s.data_type, error: message(err) });
+        out.failed.push({ event_type: s.event_type, data_type: s.data_type, error: messageOf(err) });
       }
     }
     out.own.push(s);
@@ -111,7 +107,7 @@ export async function removeAll(t: Pick<Target, 'app' | 'callbackUrl'>): Promise
       await deleteSubscription(t.app, s.id);
       deleted++;
     } catch (err) {
-      failed.push({ event_type: s.event_type, data_type: s.data_type, error: message(err) });
+      failed.push({ event_type: s.event_type, data_type: s.data_type, error: messageOf(err) });
     }
   }
   return { deleted, failed };

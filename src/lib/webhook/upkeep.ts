@@ -4,7 +4,6 @@
  * a look asked for meanwhile runs right after.
  */
 import type { RedNode } from '../red';
-import { OuraError } from '../errors';
 import { t } from '../i18n';
 import type { AppCredentials } from './api';
 import { maintain, Wanted } from './manager';
@@ -20,8 +19,9 @@ export interface UpkeepOptions {
   showListening(): void;
 }
 
+/** Why a look or a removal failed: Oura's sentence, or a timeout's. */
 export function reason(err: unknown): string {
-  return err instanceof OuraError || err instanceof Error ? err.message : t('oura.common.unexpectedError');
+  return err instanceof Error ? err.message : t('oura.common.unexpectedError');
 }
 
 export class SubscriptionUpkeep {

@@ -3,7 +3,7 @@
  * Oura user, and the account that user authorized (its personal_info id, kept with the tokens) reads the data.
  */
 import { getJson } from '../data/api';
-import { OuraError } from '../errors';
+import { messageOf } from '../errors';
 import type { OuraAccountNode, RED } from '../red';
 import * as tokens from '../store/tokens';
 import { t } from '../i18n';
@@ -44,7 +44,7 @@ export async function accountFor(
         tokens.setUser(a.handle.key, { ...rec.user, id: info.id, ...(typeof info.email === 'string' ? { email: info.email } : {}) }, rec.authorizedAt);
       }
     } catch (err) {
-      debug(t('oura.webhook.log.userUnknown', { message: err instanceof OuraError ? err.message : t('oura.common.unexpectedError') }));
+      debug(t('oura.webhook.log.userUnknown', { message: messageOf(err) }));
     }
   }
   return candidates.find((a) => userOf(a) === userId);
