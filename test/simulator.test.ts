@@ -263,7 +263,7 @@ describe('simulator: every collection in the shapes of Oura\'s OpenAPI 1.37', fu
     });
   }
 
-  it('error bodies: 422 in FastAPI\'s HTTPValidationError shape, 401/403/404 with a detail', async function () {
+  it('answer bodies: 422 in the shape of FastAPI\'s validation errors, 401/403/404 with a detail', async function () {
     const bad = await api(sim, access, `/v2/usercollection/sleep?start_date=${TODAY}&end_date=${addDays(TODAY, -1)}`);
     assert.equal(bad.status, 422);
     const validate = validatorFor('#/components/schemas/HTTPValidationError');

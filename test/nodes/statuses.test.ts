@@ -177,7 +177,7 @@ describe('node statuses and errors, as the README says', function () {
     assert.deepEqual(statusesOf(['data1']).at(-1), { fill: 'red', shape: 'ring', text: 'document not found' });
   });
 
-  it('scopes, a refused renewal, a failing token endpoint, tokens not saved: each shown as the README says', async function () {
+  it('scopes, a refused renewal, a token endpoint answering 503, tokens not saved: each shown as the README says', async function () {
     env = await setUp(SIM);
     await load(flow([], ''));
     await authorize(env, 'acc1', { scopes: ['daily'] });

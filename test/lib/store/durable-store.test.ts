@@ -25,7 +25,7 @@ describe('durable token copy', () => {
     assert.deepEqual(fs.readdirSync(path.join(dir, '.oura-tokens')).filter((f) => f.endsWith('.tmp')), []);
   });
 
-  it('reports a copy encrypted with another key as undecryptable instead of failing', () => {
+  it('reports a copy encrypted with another key, or garbled, as undecryptable (an answer, not a throw)', () => {
     new DurableStore(dir, { secrets: () => ['old'] }).write('a', { x: 1 });
     assert.deepEqual(new DurableStore(dir, { secrets: () => ['new'] }).read('a'), { ok: false, reason: 'undecryptable' });
     fs.writeFileSync(path.join(dir, '.oura-tokens', 'acct-b.json'), 'not json');
